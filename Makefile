@@ -1,0 +1,31 @@
+# `make dev` and `make test` work on a fresh machine: the virtualenv is created on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: dev test lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+dev: $(STAMP)
+	$(BIN)/atelier dev
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy shared
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.modes
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,175 @@
+"""``atelier dev``: the whole stack on one machine.
+
+Starts embedded PostgreSQL and Redis under ``$ATELIER_HOME`` when ``ATELIER_DATABASE_URL`` /
+``ATELIER_REDIS_URL`` are not set in the environment, migrates, makes sure a development
+account and key exist, writes ``$ATELIER_HOME/dev.env`` for other commands, then runs the
+API, a worker per queue group, beat and Flower until Ctrl-C stops them all.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from shared.settings import dev_env_path, reset_settings
+
+DEV_EMAIL = "dev@atelier.local"
+DEV_CREDITS = 1000
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line and
+             not line.startswith("#"))
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def _write_env_file(path: Path, values: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("# Written by `atelier dev`; read by other atelier commands with this ATELIER_HOME.\n"
+                   + "".join(f"{k}={v}\n" for k, v in values.items()))
+    tmp.chmod(0o600)
+    tmp.replace(path)
+
+
+def _dev_key(previous_key: str | None) -> tuple[str, str]:
+    """The dev account (starter plan, topped up to 1,000 credits once) and a working key."""
+    from sqlalchemy import select
+
+    from shared.accounts import authenticate, create_account, create_key
+    from shared.credits.ledger import grant
+    from shared.db.models import Account
+    from shared.db.session import session_scope
+    from shared.errors import Unauthenticated
+
+    with session_scope() as session:
+        account = session.scalars(select(Account).where(Account.email == DEV_EMAIL)).one_or_none()
+        if account is None:
+            account = create_account(session, DEV_EMAIL, "starter")
+            if account.balance < DEV_CREDITS:
+                grant(session, account.id, DEV_CREDITS - account.balance, reason="dev account")
+        if previous_key:
+            try:
+                if authenticate(session, previous_key).account_id == account.id:
+                    return account.id, previous_key
+            except Unauthenticated:
+                pass
+        _, key = create_key(session, account.id, "dev")
+        return account.id, key
+
+
+def run_dev(port: int, flower_port: int) -> int:
+    home = Path(os.environ.get("ATELIER_HOME", ".atelier")).expanduser().resolve()
+    os.environ["ATELIER_HOME"] = str(home)
+    home.mkdir(parents=True, exist_ok=True)
+    previous = _read_env_file(dev_env_path())
+    embedded = []
+    database_url = os.environ.get("ATELIER_DATABASE_URL")
+    redis_url = os.environ.get("ATELIER_REDIS_URL")
+    if not database_url:
+        from shared.embedded import start_postgres
+
+        typer.echo(f"starting embedded PostgreSQL in {home / 'pg'} …")
+        pg = start_postgres(home / "pg", cleanup="stop")
+        embedded.append(pg)
+        database_url = pg.url
+    if not redis_url:
+        from shared.embedded import start_redis
+
+        typer.echo(f"starting embedded Redis in {home / 'redis'} …")
+        rd = start_redis(home / "redis" / "redis.db")
+        embedded.append(rd)
+        redis_url = rd.url
+    env = {
+        "ATELIER_DATABASE_URL": database_url,
+        "ATELIER_REDIS_URL": redis_url,
+        "ATELIER_API_URL": f"http://127.0.0.1:{port}",
+        "ATELIER_WEBHOOK_ALLOW_PRIVATE": os.environ.get("ATELIER_WEBHOOK_ALLOW_PRIVATE", "true"),
+    }
+    os.environ.update(env)
+    reset_settings()
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        from shared.db.migrate import upgrade
+
+        upgrade(database_url)
+        account_id, key = _dev_key(previous.get("ATELIER_API_KEY"))
+        env["ATELIER_API_KEY"] = key
+        _write_env_file(dev_env_path(), env)
+        if env["ATELIER_WEBHOOK_ALLOW_PRIVATE"] == "true":
+            typer.secho("warning: ATELIER_WEBHOOK_ALLOW_PRIVATE=true — webhooks may target loopback and "
+                        "private addresses (development only).", fg="yellow", err=True)
+        _banner(account_id, key, port, flower_port)
+        child_env = {**os.environ, **env}
+        commands = [
+            ["api", "--port", str(port)],
+            ["worker", "--queues", "media.fast", "--concurrency", "2", "--name", "fast"],
+            ["worker", "--queues", "media.slow", "--concurrency", "1", "--name", "slow"],
+            ["worker", "--queues", "webhooks,maintenance", "--concurrency", "2", "--name", "ops"],
+            ["beat"],
+            ["flower", "--port", str(flower_port)],
+        ]
+        for args in commands:
+            children.append(subprocess.Popen([sys.executable, "-m", "cli", *args], env=child_env))
+        return _supervise(children)
+    finally:
+        _stop(children)
+        for server in reversed(embedded):
+            server.stop()
+
+
+def _banner(account_id: str, key: str, port: int, flower_port: int) -> None:
+    url = f"http://127.0.0.1:{port}"
+    typer.echo(f"""
+Atelier is starting.
+  API        {url}   (docs: {url}/docs)
+  Flower     http://127.0.0.1:{flower_port}
+  account    {account_id}
+  API key    {key}
+  env file   {dev_env_path()}
+
+Try it:
+  curl -s -X POST {url}/v1/jobs -H "Authorization: Bearer {key}" \\
+       -H "Content-Type: application/json" -d '{{"mode": "text_to_image", "prompt": "a lighthouse at dusk"}}'
+""")
+
+
+def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
+    stopping = False
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    while not stopping:
+        for child in children:
+            if child.poll() is not None:
+                typer.echo(f"a child process exited ({child.args[3:]}, code {child.returncode}); stopping",
+                           err=True)
+                return 1
+        time.sleep(0.5)
+    typer.echo("stopping …")
+    return 0
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()

@@ -1,0 +1,96 @@
+"""The one settings class. Every variable has the ``ATELIER_`` prefix.
+
+Other ``atelier`` commands run with the same ``ATELIER_HOME`` as ``atelier dev`` read
+``$ATELIER_HOME/dev.env`` so they talk to the running development stack; real
+environment variables always win over that file.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _home() -> Path:
+    return Path(os.environ.get("ATELIER_HOME", ".atelier")).expanduser()
+
+
+def dev_env_path() -> Path:
+    return _home() / "dev.env"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ATELIER_", extra="ignore")
+
+    home: Path = Path(".atelier")
+    database_url: str | None = None
+    redis_url: str | None = None
+    api_url: str = "http://127.0.0.1:8000"
+    public_url: str | None = None
+    #: Secret for the API's own signed URLs (provider callbacks, signed content links).
+    signing_secret: SecretStr = SecretStr("atelier-dev-signing-secret-change-me")
+
+    storage: str = Field("local", pattern="^(local|s3)$")
+    storage_dir: Path | None = None
+    s3_bucket: str = "atelier"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+
+    max_image_bytes: int = 20 * 1024 * 1024
+    max_audio_bytes: int = 50 * 1024 * 1024
+    max_video_bytes: int = 200 * 1024 * 1024
+    max_image_pixels: int = 40_000_000
+
+    webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = 15.0
+
+    #: A queued job not picked up within this many seconds is published again by the sweeper.
+    requeue_after_seconds: int = 120
+    #: A running job whose heartbeat is older than this is considered lost.
+    heartbeat_timeout_seconds: int = 300
+    max_job_attempts: int = 3
+
+    fal_key: SecretStr | None = None
+    fal_queue_url: str = "https://queue.fal.run"
+    replicate_api_token: SecretStr | None = None
+    replicate_base_url: str = "https://api.replicate.com/v1"
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str = "https://api.openai.com/v1"
+    models_file: Path | None = None
+
+    log_level: str = "INFO"
+
+    @property
+    def storage_root(self) -> Path:
+        return self.storage_dir or (self.home / "storage")
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or self.api_url).rstrip("/")
+
+    def require_database_url(self) -> str:
+        if not self.database_url:
+            raise RuntimeError(
+                "ATELIER_DATABASE_URL is not set (run `atelier dev`, or point it at PostgreSQL)"
+            )
+        return self.database_url
+
+    def require_redis_url(self) -> str:
+        if not self.redis_url:
+            raise RuntimeError("ATELIER_REDIS_URL is not set (run `atelier dev`, or point it at Redis)")
+        return self.redis_url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    env_file = dev_env_path()
+    return Settings(_env_file=env_file if env_file.exists() else None, home=_home())  # type: ignore[call-arg]
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests, and `atelier dev` after writing dev.env)."""
+    get_settings.cache_clear()
