@@ -1,0 +1,147 @@
+"""Assets: uploads (sniffed, probed, size-limited, streamed to storage) and job results."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import delete, exists, select
+from sqlalchemy.orm import Session
+
+from shared.db.models import Asset, Job, JobInput
+from shared.db.session import after_commit, after_rollback
+from shared.errors import AssetInUse, NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationError
+from shared.ids import new_id
+from shared.jobs.service import Page
+from shared.media.probe import MediaDecodeError, probe
+from shared.media.sniff import matches_kind, sniff_content_type
+from shared.settings import Settings
+from shared.storage.base import Storage
+
+KINDS = ("image", "audio", "video")
+EXTENSIONS = {
+    "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif",
+    "audio/mpeg": "mp3", "audio/wav": "wav", "audio/ogg": "ogg", "audio/flac": "flac", "audio/mp4": "m4a",
+    "video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm", "video/x-matroska": "mkv",
+}
+_CHUNK = 1024 * 1024
+
+
+def max_bytes(settings: Settings, kind: str) -> int:
+    return {"image": settings.max_image_bytes, "audio": settings.max_audio_bytes,
+            "video": settings.max_video_bytes}[kind]
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def storage_key(account_id: str, asset_id: str, filename: str) -> str:
+    return f"accounts/{account_id}/assets/{asset_id}/{filename}"
+
+
+def safe_filename(name: str | None, asset_id: str, content_type: str) -> str:
+    ext = EXTENSIONS.get(content_type, "bin")
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name or "").stem).strip("._")[:100]
+    return f"{stem or asset_id}.{ext}"
+
+
+def upload(session: Session, storage: Storage, settings: Settings, *, account_id: str, kind: str,
+           stream: BinaryIO, filename: str | None) -> Asset:
+    if kind not in KINDS:
+        raise ValidationError.field("kind", f"must be one of {', '.join(KINDS)}")
+    limit = max_bytes(settings, kind)
+    asset_id = new_id("ast")
+    with tempfile.TemporaryDirectory(prefix="atelier-upload-") as tmp:
+        path = Path(tmp) / "upload"
+        digest, size = hashlib.sha256(), 0
+        with path.open("wb") as out:
+            while chunk := stream.read(_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"{kind} uploads are limited to {limit} bytes.",
+                                          details={"max_bytes": limit})
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise ValidationError.field("file", "is empty")
+        with path.open("rb") as f:
+            content_type = sniff_content_type(f.read(4096))
+        if content_type is None or not matches_kind(content_type, kind):
+            raise UnsupportedMediaType(
+                f"The file is not a supported {kind} (detected: {content_type or 'unknown'}).",
+                details={"kind": kind, "detected": content_type})
+        try:
+            info = probe(path, kind)
+        except MediaDecodeError as exc:
+            raise UnsupportedMediaType(f"The {kind} does not decode: {exc}", details={"kind": kind}) from exc
+        content_type = info.content_type or content_type  # e.g. an audio-only MP4 is audio/mp4
+        if kind == "image" and (info.width or 0) * (info.height or 0) > settings.max_image_pixels:
+            raise PayloadTooLarge(f"Images are limited to {settings.max_image_pixels} pixels.",
+                                  details={"max_pixels": settings.max_image_pixels})
+        name = safe_filename(filename, asset_id, content_type)
+        key = storage_key(account_id, asset_id, name)
+        storage.put_file(key, path, content_type=content_type)
+    after_rollback(session, lambda: storage.delete(key))
+    asset = Asset(id=asset_id, account_id=account_id, kind=kind, content_type=content_type, bytes=size,
+                  sha256=digest.hexdigest(), width=info.width, height=info.height,
+                  duration_seconds=info.duration_seconds, source="upload", job_id=None, filename=name,
+                  storage_key=key)
+    session.add(asset)
+    session.flush()
+    return asset
+
+
+def get_asset(session: Session, account_id: str, asset_id: str) -> Asset:
+    asset = session.get(Asset, asset_id)
+    if asset is None or asset.account_id != account_id:
+        raise NotFound(f"No asset {asset_id}.")
+    return asset
+
+
+def get_asset_by_id(session: Session, asset_id: str) -> Asset:
+    """For signed URLs only: the signature, not an account, grants access."""
+    asset = session.get(Asset, asset_id)
+    if asset is None:
+        raise NotFound(f"No asset {asset_id}.")
+    return asset
+
+
+def list_assets(session: Session, account_id: str, *, limit: int, after: str | None,
+                kind: str | None = None) -> Page:
+    stmt = select(Asset).where(Asset.account_id == account_id)
+    if kind:
+        stmt = stmt.where(Asset.kind == kind)
+    if after:
+        cursor = session.get(Asset, after)
+        if cursor is None or cursor.account_id != account_id:
+            raise ValidationError.field("after", f"unknown cursor {after}")
+        stmt = stmt.where((Asset.created_at, Asset.id) < (cursor.created_at, cursor.id))
+    rows = list(session.scalars(stmt.order_by(Asset.created_at.desc(), Asset.id.desc()).limit(limit + 1)))
+    return Page(rows[:limit], len(rows) > limit)
+
+
+def delete_asset(session: Session, storage: Storage, account_id: str, asset_id: str) -> None:
+    asset = get_asset(session, account_id, asset_id)
+    in_use = session.scalar(select(exists().where(
+        JobInput.asset_id == asset.id, JobInput.job_id == Job.id, Job.status.in_(("queued", "running")))))
+    if in_use:
+        raise AssetInUse(f"Asset {asset_id} is an input of a queued or running job.")
+    remove(session, storage, [asset])
+
+
+def remove(session: Session, storage: Storage, assets: list[Asset]) -> None:
+    """Delete asset rows now and their stored objects once the deletion has committed."""
+    keys = [a.storage_key for a in assets]
+    if assets:
+        session.execute(delete(Asset).where(Asset.id.in_([a.id for a in assets])))
+        for asset in assets:
+            session.expunge(asset)
+    after_commit(session, lambda: [storage.delete(k) for k in keys])

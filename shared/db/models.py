@@ -1,0 +1,204 @@
+"""Tables. Ids are prefixed strings (``acc_``, ``job_``, ``ast_``) so they are self-describing in logs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shared.db.base import Base, CreatedAt
+
+
+class Plan(Base):
+    __tablename__ = "plans"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    monthly_credits: Mapped[int]
+    signup_credits: Mapped[int]
+    rate_limit_per_minute: Mapped[int]
+    overage_rate_usd: Mapped[Decimal | None] = mapped_column(Numeric(10, 4))
+    #: How far below zero the balance may go when the plan has overage.
+    overage_limit_credits: Mapped[int] = mapped_column(server_default="0")
+
+    @property
+    def overage_enabled(self) -> bool:
+        return self.overage_rate_usd is not None
+
+
+class Account(CreatedAt, Base):
+    __tablename__ = "accounts"
+    __table_args__ = (CheckConstraint("held >= 0", name="held_not_negative"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"))
+    #: Sum of the ledger. ``held`` is reserved by running/queued jobs and not spendable.
+    balance: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    held: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    free_signup_remaining: Mapped[int] = mapped_column(server_default="0")
+    overage_credits_period: Mapped[int] = mapped_column(server_default="0")
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    webhook_secret: Mapped[str] = mapped_column(String(80))
+    #: The secret replaced by the last rotation keeps signing until ``previous_secret_expires_at``.
+    previous_webhook_secret: Mapped[str | None] = mapped_column(String(80))
+    previous_secret_expires_at: Mapped[datetime | None]
+
+    plan: Mapped[Plan] = relationship(lazy="joined", innerjoin=True)
+
+
+class ApiKey(CreatedAt, Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(128))
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class Asset(CreatedAt, Base):
+    __tablename__ = "assets"
+    __table_args__ = (Index("ix_assets_account_created", "account_id", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    content_type: Mapped[str] = mapped_column(String(100))
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    duration_seconds: Mapped[float | None]
+    source: Mapped[str] = mapped_column(String(16))
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    storage_key: Mapped[str] = mapped_column(Text)
+
+
+class Job(CreatedAt, Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_account_created", "account_id", "created_at", "id"),
+        Index("ix_jobs_status_updated", "status", "updated_at"),
+        CheckConstraint("progress BETWEEN 0 AND 100", name="progress_range"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    mode: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    model: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(32))
+    prompt: Mapped[str | None] = mapped_column(Text)
+    inputs: Mapped[dict[str, Any]]
+    progress: Mapped[int] = mapped_column(server_default="0")
+    estimated_credits: Mapped[int]
+    #: What is still reserved for this job; zero once it ends.
+    held_credits: Mapped[int]
+    credits_charged: Mapped[int] = mapped_column(server_default="0")
+    pricing: Mapped[dict[str, Any] | None]
+    error: Mapped[dict[str, Any] | None]
+    webhook_url: Mapped[str | None] = mapped_column(Text)
+    webhook_events: Mapped[list[Any]]
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata")
+    attempts: Mapped[int] = mapped_column(server_default="0")
+    #: Provider request state for upstream jobs (request id, status URLs).
+    upstream: Mapped[dict[str, Any] | None]
+    updated_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+
+    input_links: Mapped[list[JobInput]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", passive_deletes=True, order_by="JobInput.role"
+    )
+    results: Mapped[list[Asset]] = relationship(
+        lazy="selectin", order_by="Asset.id", foreign_keys="Asset.job_id", viewonly=True
+    )
+
+
+class JobInput(Base):
+    __tablename__ = "job_inputs"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+
+
+class LedgerEntry(CreatedAt, Base):
+    """One row per change to an account's balance or hold. ``sum(amount) == accounts.balance``."""
+
+    __tablename__ = "credit_ledger"
+    __table_args__ = (Index("ix_credit_ledger_account_created", "account_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    #: Not a foreign key: the ledger outlives deleted jobs.
+    job_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    held_change: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    balance_after: Mapped[int] = mapped_column(BigInteger)
+    held_after: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any] | None]
+
+
+class IdempotencyRecord(CreatedAt, Base):
+    __tablename__ = "idempotency_records"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    endpoint: Mapped[str] = mapped_column(String(100))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    response_status: Mapped[int | None]
+    response_body: Mapped[dict[str, Any] | None]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class WebhookEvent(CreatedAt, Base):
+    """One event for one job's webhook URL: signed once per attempt with the same ``webhook_id``."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (Index("ix_webhook_events_due", "status", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # the webhook-id / evt_ id
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    event_type: Mapped[str] = mapped_column(String(32))
+    url: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]]
+    #: pending → delivered | gone (410) | exhausted (retries used up)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(server_default="0")
+    #: Attempts made before the last manual redelivery; the retry schedule restarts after it.
+    schedule_offset: Mapped[int] = mapped_column(server_default="0")
+    next_attempt_at: Mapped[datetime | None]
+    #: Set when the dispatcher hands the event to a task, so it is not handed out twice at once.
+    dispatched_at: Mapped[datetime | None]
+
+
+class WebhookAttempt(Base):
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("webhook_events.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int]
+    status_code: Mapped[int | None]
+    latency_ms: Mapped[int]
+    error: Mapped[str | None] = mapped_column(Text)
+    attempted_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime | None]

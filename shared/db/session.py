@@ -1,0 +1,96 @@
+"""Engines and sessions. The boundary (request dependency, task wrapper) owns the transaction:
+domain functions only ``flush``; ``session_scope`` commits or rolls back.
+
+Work that must only happen once the transaction is durable — publishing a Celery task,
+a job event — is registered with ``after_commit(session, fn)`` and runs after a successful
+commit; a rollback drops it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+_CALLBACKS = "atelier_after_commit"
+_ROLLBACK_CALLBACKS = "atelier_after_rollback"
+
+
+@lru_cache
+def get_engine() -> Engine:
+    settings = get_settings()
+    return create_engine(
+        settings.require_database_url(),
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=10,
+        connect_args={"connect_timeout": 10},
+    )
+
+
+@lru_cache
+def _sessionmaker() -> sessionmaker[Session]:
+    return sessionmaker(bind=get_engine(), expire_on_commit=False)
+
+
+def reset_engine() -> None:
+    """Drop the cached engine (tests, and forked worker processes)."""
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    get_engine.cache_clear()
+    _sessionmaker.cache_clear()
+
+
+def new_session() -> Session:
+    return _sessionmaker()()
+
+
+def after_commit(session: Session, fn: Callable[[], object]) -> None:
+    session.info.setdefault(_CALLBACKS, []).append(fn)
+
+
+def after_rollback(session: Session, fn: Callable[[], object]) -> None:
+    """Undo a side effect outside the database (a stored object) if the transaction fails."""
+    session.info.setdefault(_ROLLBACK_CALLBACKS, []).append(fn)
+
+
+def _run(callbacks: list[Callable[[], object]], what: str) -> None:
+    for fn in callbacks:
+        try:
+            fn()
+        except Exception:  # the transaction outcome stands; the sweeper repairs what is left
+            log.exception("%s callback failed", what)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    session.info.pop(_ROLLBACK_CALLBACKS, None)
+    _run(session.info.pop(_CALLBACKS, []), "after-commit")
+
+
+@event.listens_for(Session, "after_rollback")
+def _run_after_rollback(session: Session) -> None:
+    session.info.pop(_CALLBACKS, None)
+    _run(session.info.pop(_ROLLBACK_CALLBACKS, []), "after-rollback")
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    session = new_session()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,221 @@
+"""The job state machine: queued → running → completed | failed | aborted.
+
+Every transition is a conditional UPDATE or a row lock, so a job ends in exactly one
+terminal state however many workers, sweepers and cancel requests race on it. Each committed
+transition publishes a job event (and queues webhook deliveries) after the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from shared import queue
+from shared.catalog import Catalog
+from shared.credits import ledger
+from shared.credits.pricing import PriceRule, price
+from shared.db.models import Asset, Job, JobInput
+from shared.db.session import after_commit
+from shared.errors import NotFound, ValidationError
+from shared.ids import new_id
+from shared.jobs import notify
+from shared.jobs.spec import ASSET_FIELDS, JobSpec
+from shared.media.voices import estimate_speech_seconds
+from shared.settings import Settings
+from shared.views import TERMINAL
+
+RUN_TASK = "jobs.run"
+
+
+def _input_assets(session: Session, account_id: str, spec: JobSpec) -> dict[str, Asset]:
+    found = {}
+    kinds = {role: kind for role, kind in ASSET_FIELDS.values()}
+    fields = {role: name for name, (role, _) in ASSET_FIELDS.items()}
+    for role, asset_id in spec.assets.items():
+        asset = session.get(Asset, asset_id)
+        if asset is None or asset.account_id != account_id:
+            raise NotFound(f"No asset {asset_id}.", details={"field": fields[role]})
+        if asset.kind != kinds[role]:
+            raise ValidationError.field(fields[role], f"asset {asset_id} is {asset.kind}, expected {kinds[role]}")
+        found[role] = asset
+    return found
+
+
+def estimate_usage(spec: JobSpec, assets: dict[str, Asset]) -> dict[str, float]:
+    """What the request will produce, for the hold: images, or seconds of voice/music/video."""
+    p = spec.params
+    voice = estimate_speech_seconds(p["voice_text"], p.get("voice_id", "narrator")) if "voice_text" in p else 0.0
+    match spec.mode:
+        case "text_to_image":
+            return {"image": p["n"]}
+        case "image_to_image":
+            return {"image": 1}
+        case "audio":
+            return {"voice": voice}
+        case "music":
+            return {"music": p["duration_seconds"]}
+        case "text_to_video":
+            return {"video": p["duration_seconds"]}
+        case "image_to_video":
+            seconds = voice if "voice_text" in p else (assets["audio"].duration_seconds or 0.0)
+            return {"video": seconds, "voice": voice}
+    raise ValueError(spec.mode)
+
+
+def measured_usage(job: Job, outputs: Sequence[Asset]) -> dict[str, float]:
+    """What was actually produced, measured from the probed output files."""
+    if job.mode in ("text_to_image", "image_to_image"):
+        return {"image": sum(1 for a in outputs if a.kind == "image")}
+    seconds = sum(a.duration_seconds or 0.0 for a in outputs)
+    component = {"audio": "voice", "music": "music"}.get(job.mode, "video")
+    usage = {component: seconds}
+    if job.mode == "image_to_video" and "voice_text" in job.inputs:
+        usage["voice"] = seconds  # the clip lasts exactly as long as the synthesized voice
+    return usage
+
+
+def create_job(session: Session, account_id: str, spec: JobSpec, catalog: Catalog,
+               settings: Settings) -> Job:
+    model = catalog.resolve(spec.mode, spec.model)
+    assets = _input_assets(session, account_id, spec)
+    if spec.webhook_url is not None:
+        from shared.webhooks.addresses import validate_webhook_url
+
+        validate_webhook_url(spec.webhook_url, allow_private=settings.webhook_allow_private)
+    estimate = price(model.price_rules, estimate_usage(spec, assets), spec.params)
+    job = Job(
+        id=new_id("job"), account_id=account_id, mode=spec.mode, status="queued", model=model.id,
+        provider=model.provider, prompt=spec.prompt, inputs=spec.params, progress=0,
+        estimated_credits=estimate.credits, held_credits=estimate.credits, credits_charged=0,
+        pricing={"rules": [asdict(r) for r in model.price_rules], "estimate": estimate.as_dict()},
+        webhook_url=spec.webhook_url,
+        webhook_events=spec.webhook_events, metadata_=spec.metadata, attempts=0,
+    )
+    ledger.hold(session, account_id, job.id, estimate.credits, estimate.breakdown)
+    session.add(job)
+    session.flush()
+    for role, asset in assets.items():
+        session.add(JobInput(job_id=job.id, role=role, asset_id=asset.id))
+    session.flush()
+    enqueue(session, job)
+    notify.transition(session, job)
+    return job
+
+
+def enqueue(session: Session, job: Job) -> None:
+    queue.send_after_commit(session, RUN_TASK, [job.id], queue.QUEUE_BY_MODE[job.mode])
+
+
+def get_job(session: Session, account_id: str, job_id: str, *, lock: bool = False) -> Job:
+    stmt = select(Job).where(Job.id == job_id, Job.account_id == account_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    job = session.scalars(stmt).one_or_none()
+    if job is None:
+        raise NotFound(f"No job {job_id}.")
+    return job
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    has_more: bool
+
+
+def list_jobs(session: Session, account_id: str, *, limit: int, after: str | None,
+              status: str | None = None, mode: str | None = None) -> Page:
+    stmt = select(Job).where(Job.account_id == account_id)
+    if status:
+        stmt = stmt.where(Job.status == status)
+    if mode:
+        stmt = stmt.where(Job.mode == mode)
+    if after:
+        cursor = session.get(Job, after)
+        if cursor is None or cursor.account_id != account_id:
+            raise ValidationError.field("after", f"unknown cursor {after}")
+        stmt = stmt.where((Job.created_at, Job.id) < (cursor.created_at, cursor.id))
+    rows = list(session.scalars(stmt.order_by(Job.created_at.desc(), Job.id.desc()).limit(limit + 1)))
+    return Page(rows[:limit], len(rows) > limit)
+
+
+# -- worker side -------------------------------------------------------------------------
+
+def claim(session: Session, job_id: str) -> Job | None:
+    """queued → running. A second delivery of the same task finds nothing to claim."""
+    now = datetime.now(UTC)
+    claimed = session.execute(
+        update(Job).where(Job.id == job_id, Job.status == "queued")
+        .values(status="running", attempts=Job.attempts + 1, started_at=now, updated_at=now)
+        .returning(Job.id)
+    ).scalar_one_or_none()
+    if claimed is None:
+        return None
+    job = session.get(Job, job_id, populate_existing=True)
+    assert job is not None
+    notify.transition(session, job)
+    return job
+
+
+def report_progress(session: Session, job_id: str, progress: int) -> bool:
+    """Record progress and heartbeat; False when the job is no longer running (cancelled)."""
+    row = session.execute(
+        update(Job).where(Job.id == job_id, Job.status == "running")
+        .values(progress=max(0, min(progress, 99)), updated_at=datetime.now(UTC))
+        .returning(Job.id, Job.status, Job.progress)
+    ).one_or_none()
+    if row is None:
+        return False
+    after_commit(session, lambda: notify.publish_event(row.id, row.status, row.progress))
+    return True
+
+
+def lock_running(session: Session, job_id: str) -> Job | None:
+    """The job, row-locked, if it is still running — the gate for completing or failing it."""
+    job = session.scalars(select(Job).where(Job.id == job_id).with_for_update()).one_or_none()
+    return job if job is not None and job.status == "running" else None
+
+
+def complete(session: Session, job: Job, outputs: Sequence[Asset]) -> None:
+    """Record results, price what was produced, settle credits and mark completed — one transaction."""
+    for asset in outputs:
+        session.add(asset)
+    session.flush()
+    rules = _rules(job)
+    actual = price(rules, measured_usage(job, outputs), job.inputs)
+    settlement = ledger.settle(session, job.account_id, job.id, job.held_credits, actual.credits,
+                               actual.breakdown)
+    job.status = "completed"
+    job.progress = 100
+    job.held_credits = 0
+    job.credits_charged = settlement.charged
+    job.pricing = {**(job.pricing or {}), "actual": actual.as_dict(),
+                   **({"shortfall": settlement.shortfall} if settlement.shortfall else {})}
+    job.completed_at = job.updated_at = datetime.now(UTC)
+    session.flush()
+    session.refresh(job, ["results"])
+    notify.transition(session, job)
+
+
+def _rules(job: Job) -> list[PriceRule]:
+    """The rules the job was priced with at submit, so a catalog change never reprices it."""
+    return [PriceRule(**rule) for rule in (job.pricing or {}).get("rules", [])]
+
+
+def fail(session: Session, job: Job, code: str, message: str) -> None:
+    """running/queued → failed, releasing the hold; nothing is charged."""
+    ledger.release(session, job.account_id, job.id, job.held_credits, reason=f"job failed: {code}")
+    job.status = "failed"
+    job.held_credits = 0
+    job.error = {"code": code, "message": message}
+    job.completed_at = job.updated_at = datetime.now(UTC)
+    session.flush()
+    notify.transition(session, job)
+
+
+def is_terminal(job: Job) -> bool:
+    return job.status in TERMINAL

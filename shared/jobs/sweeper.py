@@ -1,0 +1,70 @@
+"""Repairs what a crash or a lost message leaves behind; run by beat.
+
+* A queued job whose task was never picked up (publish failed after commit, broker lost its
+  data) is published again.
+* A running job whose heartbeat went stale (worker SIGKILLed, OOM, node lost) is queued
+  again, up to ``max_job_attempts``; after that it fails and its hold is released.
+* An upstream job whose poll chain stopped is polled again; one lost while being submitted
+  fails (submitting again could start a second, paid, upstream job).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shared import queue
+from shared.db.models import Job
+from shared.jobs import notify, service
+from shared.settings import Settings
+
+BATCH = 200
+POLL_TASK = "jobs.poll"
+
+
+def sweep(session: Session, settings: Settings, now: datetime | None = None) -> dict[str, int]:
+    now = now or datetime.now(UTC)
+    counts = {"republished": 0, "requeued": 0, "failed": 0, "repolled": 0}
+    stale_queued = session.scalars(
+        select(Job).where(Job.status == "queued",
+                          Job.updated_at < now - timedelta(seconds=settings.requeue_after_seconds))
+        .with_for_update(skip_locked=True).limit(BATCH)
+    ).all()
+    for job in stale_queued:
+        job.updated_at = now
+        service.enqueue(session, job)
+        counts["republished"] += 1
+    stale_running = session.scalars(
+        select(Job).where(Job.status == "running", Job.upstream.is_(None),
+                          Job.updated_at < now - timedelta(seconds=settings.heartbeat_timeout_seconds))
+        .with_for_update(skip_locked=True).limit(BATCH)
+    ).all()
+    for job in stale_running:
+        if job.attempts >= settings.max_job_attempts:
+            service.fail(session, job, "WORKER_LOST",
+                         f"The worker running this job was lost {job.attempts} times.")
+            counts["failed"] += 1
+        else:
+            job.status, job.progress, job.updated_at = "queued", 0, now
+            session.flush()
+            service.enqueue(session, job)
+            notify.transition(session, job)
+            counts["requeued"] += 1
+    stale_upstream = session.scalars(
+        select(Job).where(Job.status == "running", Job.upstream.is_not(None),
+                          Job.updated_at < now - timedelta(seconds=settings.heartbeat_timeout_seconds))
+        .with_for_update(skip_locked=True).limit(BATCH)
+    ).all()
+    for job in stale_upstream:
+        if (job.upstream or {}).get("state") == "submitted":
+            job.updated_at = now
+            queue.send_after_commit(session, POLL_TASK, [job.id], queue.QUEUE_BY_MODE[job.mode])
+            counts["repolled"] += 1
+        else:
+            service.fail(session, job, "UPSTREAM_UNAVAILABLE",
+                         "The worker submitting this job upstream was lost; it was not resubmitted.")
+            counts["failed"] += 1
+    session.flush()
+    return counts

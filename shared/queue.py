@@ -1,0 +1,64 @@
+"""Publishing Celery tasks from domain code, by name, after the transaction commits.
+
+The API process never imports the worker's task modules: it only needs a producer that
+knows the broker. Every send names its queue.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from celery import Celery
+from sqlalchemy.orm import Session
+
+from shared.db.session import after_commit
+from shared.settings import get_settings
+
+FAST, SLOW, WEBHOOKS, MAINTENANCE = "media.fast", "media.slow", "webhooks", "maintenance"
+QUEUES = (FAST, SLOW, WEBHOOKS, MAINTENANCE)
+
+QUEUE_BY_MODE = {
+    "text_to_image": FAST,
+    "image_to_image": FAST,
+    "audio": FAST,
+    "music": SLOW,
+    "image_to_video": SLOW,
+    "text_to_video": SLOW,
+}
+
+
+def celery_config() -> dict[str, Any]:
+    """Broker settings shared by the producer (API) and the worker app."""
+    url = get_settings().require_redis_url()
+    return {
+        "broker_url": url,
+        "broker_connection_retry_on_startup": True,
+        # Longer than the longest task time limit, so a running task is never re-delivered.
+        "broker_transport_options": {"visibility_timeout": 3600},
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "task_ignore_result": True,
+        "broker_connection_timeout": 5,
+    }
+
+
+@lru_cache
+def producer() -> Celery:
+    app = Celery("atelier-producer")
+    app.conf.update(celery_config())
+    return app
+
+
+def reset_producer() -> None:
+    producer.cache_clear()
+
+
+def send(name: str, args: list[Any], queue: str, *, countdown: float | None = None,
+         kwargs: dict[str, Any] | None = None) -> None:
+    producer().send_task(name, args=args, kwargs=kwargs, queue=queue, countdown=countdown)
+
+
+def send_after_commit(session: Session, name: str, args: list[Any], queue: str,
+                      *, countdown: float | None = None) -> None:
+    after_commit(session, lambda: send(name, args, queue, countdown=countdown))
