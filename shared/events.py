@@ -1,0 +1,268 @@
+"""The job-event bus: workers announce job changes, API processes wake their waiters.
+
+After each job state or progress commit, the committer publishes a small JSON message
+on the Redis channel ``atelier:job-events``::
+
+    {"job_id": "job_…", "status": "running", "progress": 40, "ts": 1790000000.123}
+
+Postgres stays the source of truth: an event only says "look again". A lost event
+(Redis down, reconnect gap) delays a waiter until its own timeout, nothing worse, so
+publishing never fails the caller.
+
+Each API process runs one ``JobEventHub``: one Redis connection subscribed to the
+channel, and an in-memory map from job id to the waiters of the requests currently
+long-polling or streaming that job. A waiting request holds an ``asyncio.Queue``, not a
+database connection, a thread or a Redis connection. Typical use::
+
+    # lifespan
+    hub = JobEventHub(settings.require_redis_url())
+    await hub.start()
+    yield
+    await hub.stop()
+
+    # long-poll: register first, then read, so a change between the read and the
+    # wait still wakes us
+    async with hub.subscribe(job_id) as waiter:
+        job = await load_job(job_id)
+        while not job.is_terminal and (left := deadline - loop.time()) > 0:
+            if await waiter.next(timeout=left) is not None:
+                job = await load_job(job_id)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import redis
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+CHANNEL = "atelier:job-events"
+
+log = logging.getLogger(__name__)
+
+
+def publisher_client(redis_url: str) -> redis.Redis:
+    """A sync client suited to ``publish_job_event``: it gives up quickly when Redis is
+    down, because publishing runs after a commit, on a worker's or a request's time."""
+    return redis.Redis.from_url(
+        redis_url,
+        socket_connect_timeout=2,
+        socket_timeout=2,
+        retry=Retry(NoBackoff(), 1),
+    )
+
+
+def publish_job_event(
+    client: redis.Redis, job_id: str, status: str, progress: float | int, *, channel: str = CHANNEL
+) -> None:
+    """Announce a committed change of a job. Redis errors are logged, never raised.
+
+    ``client`` should fail fast (see ``publisher_client``); redis-py's defaults retry
+    for seconds before giving up.
+    """
+    message = json.dumps({"job_id": job_id, "status": status, "progress": progress, "ts": time.time()})
+    try:
+        client.publish(channel, message)
+    except redis.RedisError as exc:
+        log.warning("job event for %s (%s) not published: %s", job_id, status, exc)
+
+
+class JobEventWaiter:
+    """The events of one job, for one waiting request."""
+
+    def __init__(self, job_id: str, max_pending: int) -> None:
+        self.job_id = job_id
+        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(max_pending)
+
+    async def next(self, timeout: float) -> dict[str, Any] | None:
+        """The next event for the job, or None if none arrives within ``timeout`` seconds."""
+        if timeout <= 0:
+            try:
+                return self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return None
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._queue.get()
+        except TimeoutError:
+            return None
+
+    def _deliver(self, event: dict[str, Any]) -> None:
+        if self._queue.full():
+            # Events are "look again" signals: a slow reader needs the newest, not all of them.
+            self._queue.get_nowait()
+        self._queue.put_nowait(event)
+
+
+class JobEventHub:
+    """One Redis subscription per process, fanned out to in-process waiters.
+
+    Use it from a single event loop (the API's). Reconnects with jittered exponential
+    back-off when the connection drops, and treats a connection that stops answering
+    pings as dropped (a silently dead TCP connection would otherwise never error).
+    """
+
+    def __init__(
+        self,
+        redis_url: str,
+        *,
+        channel: str = CHANNEL,
+        client_name: str = "atelier-job-events",
+        ping_interval: float = 10.0,
+        max_backoff: float = 5.0,
+        max_pending: int = 32,
+    ) -> None:
+        self.channel = channel
+        self._redis_url = redis_url
+        self._client_name = client_name
+        self._ping_interval = ping_interval
+        self._max_backoff = max_backoff
+        self._max_pending = max_pending
+        self._waiters: dict[str, set[JobEventWaiter]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._subscribed: asyncio.Event | None = None
+        self._failures = 0
+
+    @property
+    def subscribed(self) -> bool:
+        """Whether the Redis subscription is currently live."""
+        return self._subscribed is not None and self._subscribed.is_set()
+
+    @property
+    def waiter_count(self) -> int:
+        return sum(len(waiters) for waiters in self._waiters.values())
+
+    async def start(self, *, wait: float = 5.0) -> None:
+        """Start listening; wait up to ``wait`` seconds for the subscription. A Redis that
+        is down does not fail start-up: the hub keeps retrying in the background."""
+        if self._task is not None:
+            return
+        self._subscribed = asyncio.Event()
+        self._task = asyncio.create_task(self._run(), name="atelier-job-events")
+        if not await self.wait_subscribed(wait):
+            log.warning("job events: not subscribed after %.1fs; retrying in the background", wait)
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def wait_subscribed(self, timeout: float) -> bool:
+        """Wait until the subscription is live; False if it is not within ``timeout``."""
+        if self._subscribed is None:
+            return False
+        try:
+            async with asyncio.timeout(timeout):
+                await self._subscribed.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    @asynccontextmanager
+    async def subscribe(self, job_id: str) -> AsyncIterator[JobEventWaiter]:
+        """Register a waiter for ``job_id`` for the duration of the block.
+
+        Registration is immediate, so enter this *before* reading the job's state.
+        Events arrive only while the hub is started and subscribed; otherwise the
+        waiter's ``next`` simply times out.
+        """
+        waiter = JobEventWaiter(job_id, self._max_pending)
+        self._waiters.setdefault(job_id, set()).add(waiter)
+        try:
+            yield waiter
+        finally:
+            waiters = self._waiters.get(job_id)
+            if waiters is not None:
+                waiters.discard(waiter)
+                if not waiters:
+                    del self._waiters[job_id]
+
+    async def _run(self) -> None:
+        assert self._subscribed is not None
+        while True:
+            client = aioredis.Redis.from_url(
+                self._redis_url,
+                decode_responses=True,
+                client_name=self._client_name,
+                socket_connect_timeout=5,
+                socket_timeout=5,
+                socket_keepalive=True,
+                # redis-py would silently reconnect and resubscribe on its own; we
+                # want one place that reconnects, with back-off and a log line.
+                retry=AsyncRetry(NoBackoff(), 0),
+            )
+            pubsub = client.pubsub()
+            try:
+                await pubsub.subscribe(self.channel)
+                await self._pump(pubsub)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # any failure means: drop this connection and start over
+                self._failures += 1
+                log.warning("job events: subscription lost (%s: %s); reconnecting", type(exc).__name__, exc)
+            finally:
+                self._subscribed.clear()
+                await _close_quietly(pubsub, client)
+            await asyncio.sleep(self._backoff())
+
+    async def _pump(self, pubsub: Any) -> None:
+        loop = asyncio.get_running_loop()
+        next_ping = loop.time() + self._ping_interval
+        pinged_at: float | None = None
+        last_seen = loop.time()
+        while True:
+            message = await pubsub.get_message(timeout=max(0.0, next_ping - loop.time()))
+            if message is not None:
+                last_seen = loop.time()
+                self._handle(message)
+            if loop.time() >= next_ping:
+                if pinged_at is not None and last_seen < pinged_at:
+                    raise ConnectionError(f"no answer from Redis to a ping within {self._ping_interval:g}s")
+                await pubsub.ping()
+                pinged_at = loop.time()
+                next_ping = pinged_at + self._ping_interval
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "subscribe":
+            # Redis has confirmed the subscription: from now on no event is missed.
+            assert self._subscribed is not None
+            self._subscribed.set()
+            self._failures = 0
+            log.info("job events: subscribed to %s", self.channel)
+            return
+        if kind != "message":
+            return  # pong: proof of life only
+        try:
+            event = json.loads(message["data"])
+        except (TypeError, ValueError):
+            event = None
+        job_id = event.get("job_id") if isinstance(event, dict) else None
+        if not isinstance(job_id, str):
+            log.warning("job events: ignored malformed message %.200r", message.get("data"))
+            return
+        for waiter in tuple(self._waiters.get(job_id, ())):
+            waiter._deliver(dict(event))  # a copy each: one reader's edits never reach another
+
+    def _backoff(self) -> float:
+        ceiling = min(self._max_backoff, 0.1 * 2 ** min(self._failures, 10))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+async def _close_quietly(pubsub: Any, client: aioredis.Redis) -> None:
+    for close in (pubsub.aclose, client.aclose):
+        try:
+            await close()
+        except Exception as exc:  # closing a broken connection may fail; nothing to do about it
+            log.debug("job events: error while closing: %s", exc)
