@@ -1,0 +1,40 @@
+"""The FastAPI application: thin routers over shared/, one error shape, one event hub per process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.middleware import ResponseHeaders, install_log_redaction
+from api.routers import account, assets, jobs, models, ops, providers
+from shared.events import JobEventHub
+from shared.settings import get_settings
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    install_log_redaction()
+    hub = JobEventHub(get_settings().require_redis_url())
+    await hub.start()
+    app.state.events = hub
+    try:
+        yield
+    finally:
+        await hub.stop()
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Atelier",
+        version="0.1.0",
+        description="Async media generation: assets, jobs, credits, webhooks.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.add_middleware(ResponseHeaders)
+    for module in (ops, account, assets, jobs, models, providers):
+        app.include_router(module.router)
+    return app

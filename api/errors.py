@@ -1,0 +1,77 @@
+"""One handler per failure family, all rendering the contract's error shape."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.errors import AtelierError, NotFound, ServiceUnavailable, ValidationError
+
+log = logging.getLogger("atelier.api")
+
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 401: "UNAUTHENTICATED", 413: "PAYLOAD_TOO_LARGE"}
+
+
+def render(exc: AtelierError) -> JSONResponse:
+    return JSONResponse(exc.to_dict(), status_code=exc.status, headers=exc.headers or None)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
+    return ".".join(parts) or "body"
+
+
+def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            return render(ValidationError("The request body is not valid JSON.",
+                                          details={"errors": [{"field": "body", "message": "malformed JSON"}]}))
+        errors.append({"field": _field(tuple(err.get("loc", ()))), "message": err.get("msg", "invalid")})
+    message = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "Invalid request."
+    return render(ValidationError(message, details={"errors": errors}))
+
+
+def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        return render(NotFound(f"No route {request.method} {request.url.path}."))
+    error = AtelierError(str(exc.detail))
+    error.status, error.code = exc.status_code, _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+    return render(error)
+
+
+def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("backing service unavailable: %s", type(exc).__name__)
+    return render(ServiceUnavailable("A backing service is unavailable; nothing was accepted or charged.",
+                                     headers={"Retry-After": "5"}))
+
+
+def _bug(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return render(AtelierError("Internal error."))
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(AtelierError, lambda r, e: render(e))  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    for exc_type in (OperationalError, redis.ConnectionError, redis.TimeoutError):
+        app.add_exception_handler(exc_type, _unavailable)
+    app.add_exception_handler(DBAPIError, _db_error)
+    app.add_exception_handler(Exception, _bug)
+
+
+def _db_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if exc.connection_invalidated:
+        return _unavailable(request, exc)
+    return _bug(request, exc)

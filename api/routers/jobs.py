@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from api.deps import DB, AppSettings, Auth, CatalogDep, StorageDep
+from api.schemas import JobCreate, page
+from shared import idempotency
+from shared.db.session import session_scope
+from shared.jobs import lifecycle, service, spec
+from shared.settings import get_settings
+from shared.views import TERMINAL, job_view
+from shared.webhooks import outbox
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+KEEPALIVE_SECONDS = 15.0
+
+
+@router.post("", status_code=202)
+def create_job(body: JobCreate, principal: Auth, db: DB, settings: AppSettings, catalog: CatalogDep,
+               idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
+    payload = body.model_dump(exclude_none=True)
+    if idempotency_key is not None:
+        replay = idempotency.claim(db, principal.account_id, idempotency_key, "POST /v1/jobs",
+                                   idempotency.fingerprint(payload))
+        if replay:
+            return JSONResponse(replay.body, status_code=replay.status, headers={"Idempotent-Replayed": "true"})
+    job = service.create_job(db, principal.account_id, spec.parse(payload), catalog, settings)
+    view = job_view(job, settings.base_url)
+    if idempotency_key is not None:
+        idempotency.store(db, principal.account_id, idempotency_key, 202, view)
+    return JSONResponse(view, status_code=202)
+
+
+@router.get("")
+def list_jobs(principal: Auth, db: DB, settings: AppSettings,
+              limit: Annotated[int, Query(ge=1, le=100)] = 20, after: str | None = None,
+              status: Annotated[str | None, Query(pattern="^(queued|running|completed|failed|aborted)$")] = None,
+              mode: Annotated[str | None, Query(pattern="^(" + "|".join(spec.FIELDS) + ")$")] = None,
+              ) -> dict[str, Any]:
+    result = service.list_jobs(db, principal.account_id, limit=limit, after=after, status=status, mode=mode)
+    return page([job_view(j, settings.base_url) for j in result.items], result.has_more)
+
+
+def _read(account_id: str, job_id: str) -> dict[str, Any]:
+    with session_scope() as session:
+        return job_view(service.get_job(session, account_id, job_id), get_settings().base_url)
+
+
+@router.get("/{job_id}")
+async def get_job(job_id: str, principal: Auth, request: Request,
+                  wait: Annotated[float | None, Query(ge=0, le=60)] = None,
+                  poll: bool = False) -> dict[str, Any]:
+    """The job; with ``wait``/``poll`` the request sleeps on a job event (no connection, no thread)."""
+    seconds = wait if wait is not None else (30.0 if poll else 0.0)
+    if seconds <= 0:
+        return await run_in_threadpool(_read, principal.account_id, job_id)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    async with request.app.state.events.subscribe(job_id) as waiter:
+        # Subscribed before reading, so a completion between the read and the wait is not missed.
+        view = await run_in_threadpool(_read, principal.account_id, job_id)
+        while view["status"] not in TERMINAL:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            event = await waiter.next(remaining)
+            if event is None:
+                break
+            if event.get("status") in TERMINAL:
+                view = await run_in_threadpool(_read, principal.account_id, job_id)
+    return view
+
+
+def _sse(view: dict[str, Any]) -> str:
+    return f"event: job\nid: {view['status']}-{view['progress']}\ndata: {json.dumps(view)}\n\n"
+
+
+@router.get("/{job_id}/events")
+async def job_events(job_id: str, principal: Auth, request: Request) -> StreamingResponse:
+    await run_in_threadpool(_read, principal.account_id, job_id)  # 404 before the stream starts
+    hub = request.app.state.events
+
+    async def stream() -> AsyncIterator[str]:
+        async with hub.subscribe(job_id) as waiter:
+            view = await run_in_threadpool(_read, principal.account_id, job_id)
+            yield _sse(view)
+            last = (view["status"], view["progress"])
+            while view["status"] not in TERMINAL:
+                event = await waiter.next(KEEPALIVE_SECONDS)
+                if event is None:
+                    if await request.is_disconnected():
+                        return
+                    yield ": keep-alive\n\n"
+                    continue
+                view = await run_in_threadpool(_read, principal.account_id, job_id)
+                if (view["status"], view["progress"]) != last:
+                    last = (view["status"], view["progress"])
+                    yield _sse(view)
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.post("/{job_id}/cancel")
+def cancel_job(job_id: str, principal: Auth, db: DB, settings: AppSettings) -> dict[str, Any]:
+    job = lifecycle.cancel_job(db, principal.account_id, job_id)
+    return job_view(job, settings.base_url)
+
+
+@router.delete("/{job_id}", status_code=204)
+def delete_job(job_id: str, principal: Auth, db: DB, storage: StorageDep) -> Response:
+    lifecycle.delete_job(db, storage, principal.account_id, job_id)
+    return Response(status_code=204)
+
+
+@router.get("/{job_id}/webhook-deliveries")
+def list_deliveries(job_id: str, principal: Auth, db: DB) -> dict[str, Any]:
+    job = service.get_job(db, principal.account_id, job_id)
+    items = [outbox.delivery_view(d) for d in outbox.deliveries_for(db, job.id)]
+    return {"object": "list", "data": items, "has_more": False, "next_cursor": None}
+
+
+@router.post("/{job_id}/webhook-deliveries/redeliver", status_code=202)
+def redeliver(job_id: str, principal: Auth, db: DB) -> dict[str, Any]:
+    job = service.get_job(db, principal.account_id, job_id)
+    return outbox.redeliver_last(db, job)
