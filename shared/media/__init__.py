@@ -1,0 +1,1 @@
+"""Media facts shared by the API and the workers: sniffing, probing, the voice catalog."""

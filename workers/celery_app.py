@@ -1,0 +1,43 @@
+"""The Celery application: queues, reliability settings, the beat schedule."""
+
+from __future__ import annotations
+
+from celery import Celery
+from celery.signals import worker_process_init
+
+from shared.queue import MAINTENANCE, QUEUES, WEBHOOKS, celery_config
+
+app = Celery("atelier", include=["workers.tasks.jobs", "workers.tasks.maintenance", "workers.tasks.webhooks"])
+app.conf.update(celery_config())
+app.conf.update(
+    # A task is acknowledged only when it finished; a worker lost mid-task leaves it to be
+    # redelivered. Tasks are safe to run twice (jobs are claimed with a conditional update).
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_default_queue=QUEUES[0],
+    task_time_limit=900,
+    task_soft_time_limit=840,
+    worker_hijack_root_logger=False,
+    worker_send_task_events=True,
+    task_send_sent_event=True,
+    beat_schedule={
+        "sweep-jobs": {"task": "maintenance.sweep", "schedule": 15.0, "options": {"queue": MAINTENANCE}},
+        "roll-periods": {"task": "maintenance.roll_periods", "schedule": 300.0,
+                         "options": {"queue": MAINTENANCE}},
+        "purge-idempotency": {"task": "maintenance.purge_idempotency", "schedule": 600.0,
+                              "options": {"queue": MAINTENANCE}},
+        "dispatch-webhooks": {"task": "webhooks.dispatch", "schedule": 2.0, "options": {"queue": WEBHOOKS,
+                                                                                        "expires": 10}},
+    },
+)
+
+
+@worker_process_init.connect
+def _fresh_connections(**_: object) -> None:
+    """Forked pool processes must not share the parent's database or Redis sockets."""
+    from shared.db.session import reset_engine
+    from shared.redis_client import reset_redis
+
+    reset_engine()
+    reset_redis()

@@ -1,0 +1,42 @@
+"""The ``JobContext`` a provider sees: progress reporting that doubles as the cancellation check."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from shared.db.session import session_scope
+from shared.jobs import service
+from workers.providers.base import JobAborted
+
+#: Progress is written at most this often; every write also checks for cancellation.
+MIN_INTERVAL = 0.5
+
+
+class WorkerContext:
+    def __init__(self, job_id: str, workdir: Path) -> None:
+        self.job_id = job_id
+        self.workdir = workdir
+        self._last_write = 0.0
+        self._last_percent = -1
+
+    def progress(self, percent: float) -> None:
+        value = int(max(0, min(percent, 99)))
+        now = time.monotonic()
+        if value == self._last_percent or now - self._last_write < MIN_INTERVAL:
+            return
+        self._last_write, self._last_percent = now, value
+        with session_scope() as session:
+            running = service.report_progress(session, self.job_id, value)
+        if not running:
+            raise JobAborted(self.job_id)
+
+    def check_cancelled(self) -> None:
+        now = time.monotonic()
+        if now - self._last_write < MIN_INTERVAL:
+            return
+        self._last_write = now
+        with session_scope() as session:
+            running = service.report_progress(session, self.job_id, max(self._last_percent, 0))
+        if not running:
+            raise JobAborted(self.job_id)

@@ -1,0 +1,122 @@
+"""The offline ``local`` provider: every mode rendered in-process, deterministically."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from shared.media.voices import DEFAULT_VOICE_ID
+
+from ..base import GenerationFailed, GenerationRequest, JobContext, Output
+from . import speech
+from .animation import render_animation
+from .avatar import render_talking_video
+from .encode import AAC_RATE, AUDIO_TYPES, read_audio, resample, write_audio
+from .image import PNG_LEVEL, render_images
+from .inputs import load_image
+from .music import render_music
+from .prompt import stable_int
+from .restyle import restyle
+
+Progress = Callable[[float], None]
+
+
+def _stage(ctx: JobContext, start: float, end: float) -> Progress:
+    """Report a stage's own 0–1 progress as its share of the job's 0–100."""
+    def report(fraction: float) -> None:
+        ctx.progress(start + (end - start) * min(max(fraction, 0.0), 1.0))
+    return report
+
+
+def _seed(request: GenerationRequest) -> int:
+    seed = request.params.get("seed")
+    return int(seed) if seed is not None else stable_int(request.mode, request.prompt)
+
+
+def _input(request: GenerationRequest, role: str) -> Path:
+    item = request.inputs.get(role)
+    if item is None:
+        raise GenerationFailed(f"{request.mode} needs an input {role}")
+    return item.path
+
+
+def _audio_format(request: GenerationRequest) -> str:
+    fmt = str(request.params.get("output_format") or "mp3")
+    if fmt not in AUDIO_TYPES:
+        raise GenerationFailed(f"unsupported output_format {fmt!r}")
+    return fmt
+
+
+class LocalProvider:
+    name = "local"
+
+    def generate(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
+        handlers = {
+            "text_to_image": self._text_to_image, "image_to_image": self._image_to_image,
+            "audio": self._audio, "music": self._music, "image_to_video": self._image_to_video,
+            "text_to_video": self._text_to_video,
+        }
+        handler = handlers.get(request.mode)
+        if handler is None:
+            raise GenerationFailed(f"the local provider cannot render mode {request.mode!r}")
+        ctx.workdir.mkdir(parents=True, exist_ok=True)
+        ctx.check_cancelled()
+        outputs = handler(request, ctx)
+        ctx.progress(100)
+        return outputs
+
+    def _text_to_image(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
+        params = request.params
+        paths = render_images(request.prompt or "", int(params.get("n", 1)), str(params.get("size", "1024x1024")),
+                              _seed(request), params.get("negative_prompt"), ctx.workdir, _stage(ctx, 0, 100))
+        return [Output(path, "image/png", "image") for path in paths]
+
+    def _image_to_image(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
+        picture = load_image(_input(request, "image"), longest=1024, shortest_long_side=512)
+        ctx.progress(20)
+        strength = float(request.params.get("strength", 0.6))
+        result = restyle(picture, request.prompt or "", strength, _seed(request))
+        ctx.progress(90)
+        path = ctx.workdir / "image_1.png"
+        result.save(path, format="PNG", compress_level=PNG_LEVEL)
+        return [Output(path, "image/png", "image")]
+
+    def _speak(self, request: GenerationRequest, progress: Progress) -> tuple[np.ndarray, int]:
+        text = str(request.params.get("voice_text") or "")
+        voice_id = str(request.params.get("voice_id") or DEFAULT_VOICE_ID)
+        return speech.synthesize(text, voice_id, progress)
+
+    def _audio(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
+        fmt = _audio_format(request)
+        samples, rate = self._speak(request, _stage(ctx, 0, 80))
+        path = ctx.workdir / f"speech.{fmt}"
+        content_type = write_audio(path, samples, rate, fmt)
+        return [Output(path, content_type, "audio")]
+
+    def _music(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
+        fmt = _audio_format(request)
+        seconds = float(request.params.get("duration_seconds", 30))
+        samples, rate = render_music(request.prompt, seconds, _seed(request), _stage(ctx, 0, 85))
+        ctx.check_cancelled()
+        path = ctx.workdir / f"music.{fmt}"
+        content_type = write_audio(path, samples, rate, fmt)
+        return [Output(path, content_type, "audio")]
+
+    def _image_to_video(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
+        if request.params.get("voice_text"):
+            samples, rate = self._speak(request, _stage(ctx, 0, 10))
+            voice = resample(samples, rate, AAC_RATE)
+        else:
+            voice = read_audio(_input(request, "audio"), AAC_RATE)
+            ctx.progress(10)
+        path = ctx.workdir / "video.mp4"
+        render_talking_video(_input(request, "image"), voice, path, _seed(request), _stage(ctx, 10, 100))
+        return [Output(path, "video/mp4", "video")]
+
+    def _text_to_video(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
+        seconds = float(request.params.get("duration_seconds", 5))
+        path = ctx.workdir / "video.mp4"
+        render_animation(request.prompt or "", seconds, _seed(request), path, _stage(ctx, 0, 100))
+        return [Output(path, "video/mp4", "video")]

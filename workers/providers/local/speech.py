@@ -1,0 +1,147 @@
+"""Speech synthesis with espeak-ng, through ctypes on the library ``espeakng-loader`` ships.
+
+espeak-ng keeps global state and is not thread-safe, so one lock serialises every
+call. It is initialised lazily, in whichever process first speaks: a Celery prefork
+parent never loads it, and each child does so on its first job. Synchronous mode
+starts no threads, so even a state inherited through ``fork`` stays valid; only the
+lock is replaced in the child, since a fork can copy it in the locked state.
+
+Every utterance starts from the same generator state (see ``espeak_state``) and
+random seed, so the same text in the same voice gives the same samples.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import espeakng_loader
+import numpy as np
+
+from shared.media.voices import DEFAULT_VOICE_ID, VOICES
+
+from ..base import GenerationFailed
+from .espeak_state import CounterReset
+
+
+@dataclass(frozen=True)
+class EspeakVoice:
+    #: espeak voice name: language, then ``+variant`` (a timbre file under ``voices/!v``).
+    name: str
+    #: Base pitch and pitch range, 0–100 (espeak's defaults are 50 and 50).
+    pitch: int
+    pitch_range: int
+
+
+ESPEAK_VOICES: dict[str, EspeakVoice] = {
+    "casual_male": EspeakVoice("en-us+m3", pitch=42, pitch_range=62),
+    "casual_female": EspeakVoice("en-us+f2", pitch=60, pitch_range=72),
+    "narrator": EspeakVoice("en-gb-x-rp+m1", pitch=34, pitch_range=45),
+    "news_anchor": EspeakVoice("en-us+f4", pitch=52, pitch_range=38),
+}
+
+# espeak.h constants.
+_AUDIO_OUTPUT_SYNCHRONOUS = 2
+_POS_CHARACTER = 1
+_CHARS_UTF8 = 1
+_RATE, _VOLUME, _PITCH, _RANGE = 1, 2, 3, 4
+
+_Callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
+#: Peak level speech is normalised to (-1 dBFS), so every voice is equally loud.
+_PEAK = 0.89
+
+
+class _Espeak:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.lib: ctypes.CDLL | None = None
+        self.reset_counters: CounterReset | None = None
+        self.sample_rate = 0
+        self._chunks: list[np.ndarray] = []
+        self._callback = _Callback(self._collect)  # kept referenced for the library's lifetime
+
+    def _collect(self, wav: ctypes.Array, count: int, events: int | None) -> int:
+        if wav and count > 0:
+            self._chunks.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
+        return 0  # 0 = continue
+
+    def _load(self) -> ctypes.CDLL:
+        if self.lib is None:
+            path = Path(espeakng_loader.get_library_path())
+            lib = ctypes.CDLL(str(path))
+            lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+            lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+            lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+            lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
+            lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
+                                         ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
+            rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0,
+                                         espeakng_loader.get_data_path().encode(), 0)
+            if rate <= 0:
+                raise GenerationFailed("espeak-ng failed to initialise")
+            lib.espeak_SetSynthCallback(self._callback)
+            self.lib, self.sample_rate, self.reset_counters = lib, rate, CounterReset(lib, path)
+        return self.lib
+
+    def speak(self, text: str, voice: EspeakVoice, words_per_minute: int) -> np.ndarray:
+        """One utterance, from the library's load-time generator state."""
+        with self.lock:
+            lib = self._load()
+            if self.reset_counters is not None:
+                self.reset_counters()
+            lib.espeak_ng_SetRandSeed(1)
+            if lib.espeak_SetVoiceByName(voice.name.encode()) != 0:
+                raise GenerationFailed(f"espeak-ng has no voice {voice.name!r}")
+            for parameter, value in ((_RATE, words_per_minute), (_VOLUME, 100), (_PITCH, voice.pitch),
+                                     (_RANGE, voice.pitch_range)):
+                lib.espeak_SetParameter(parameter, value, 0)
+            data = text.encode("utf-8")
+            self._chunks = []
+            status = lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
+            lib.espeak_Synchronize()
+            chunks, self._chunks = self._chunks, []
+        if status != 0:
+            raise GenerationFailed(f"espeak-ng synthesis failed (status {status})")
+        return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+
+
+_engine = _Espeak()
+
+
+def _reset_lock_after_fork() -> None:
+    _engine.lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_reset_lock_after_fork)
+
+
+def synthesize(text: str, voice_id: str = DEFAULT_VOICE_ID,
+               progress: Callable[[float], None] | None = None) -> tuple[np.ndarray, int]:
+    """Speak ``text``; returns mono float32 samples in [-1, 1] and their sample rate.
+
+    Sentences are synthesised one at a time so ``progress`` (0–1) can be reported, and
+    cancellation noticed, between them.
+    """
+    voice = ESPEAK_VOICES.get(voice_id)
+    if voice is None:
+        raise GenerationFailed(f"unknown voice_id {voice_id!r}")
+    words_per_minute = VOICES[voice_id].words_per_minute
+    sentences = [s.strip() for s in _SENTENCE_END.split(text.replace("\x00", " ")) if s.strip()]
+    if not sentences:
+        raise GenerationFailed("voice_text has nothing to say")
+    parts = []
+    for i, sentence in enumerate(sentences):
+        parts.append(_engine.speak(sentence, voice, words_per_minute))
+        if progress is not None:
+            progress((i + 1) / len(sentences))
+    pcm = np.concatenate(parts).astype(np.float32) / 32768.0
+    peak = float(np.abs(pcm).max()) if pcm.size else 0.0
+    if peak > 0:
+        pcm *= _PEAK / peak
+    return pcm, _engine.sample_rate

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from workers import dispatch, upstream
+
+
+@shared_task(name="jobs.run", acks_late=True, ignore_result=True)
+def run(job_id: str) -> None:
+    dispatch.run(job_id)
+
+
+@shared_task(name="jobs.poll", acks_late=True, ignore_result=True, time_limit=600, soft_time_limit=570)
+def poll(job_id: str, reschedule: bool = True) -> None:
+    upstream.poll(job_id, reschedule=reschedule)
+
+
+@shared_task(name="jobs.cancel_upstream", ignore_result=True, time_limit=60)
+def cancel_upstream(job_id: str) -> None:
+    upstream.cancel(job_id)

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from shared import accounts, idempotency
+from shared.db.session import session_scope
+from shared.jobs import sweeper
+from shared.settings import get_settings
+
+
+@shared_task(name="maintenance.sweep", ignore_result=True, time_limit=60)
+def sweep() -> None:
+    with session_scope() as session:
+        sweeper.sweep(session, get_settings())
+
+
+@shared_task(name="maintenance.roll_periods", ignore_result=True, time_limit=120)
+def roll_periods() -> None:
+    with session_scope() as session:
+        accounts.roll_periods(session)
+
+
+@shared_task(name="maintenance.purge_idempotency", ignore_result=True, time_limit=120)
+def purge_idempotency() -> None:
+    with session_scope() as session:
+        idempotency.purge_expired(session)
