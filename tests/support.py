@@ -1,0 +1,55 @@
+"""Helpers for tests: data factories and small HTTP conveniences."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from shared.accounts import create_account, create_key
+from shared.credits.ledger import grant
+from shared.db.session import session_scope
+
+
+@dataclass(frozen=True)
+class Caller:
+    account_id: str
+    key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+def create_account_with_key(plan: str = "starter", credits: int | None = None) -> Caller:
+    """An account on ``plan``; with ``credits`` its balance is topped up (or drained) to exactly that."""
+    with session_scope() as session:
+        account = create_account(session, f"{uuid.uuid4().hex[:12]}@example.com", plan)
+        if credits is not None and credits != account.balance:
+            grant(session, account.id, credits - account.balance, kind="adjustment", reason="test")
+        _, key = create_key(session, account.id, "test")
+        return Caller(account.id, key)
+
+
+def wait_for_job(client: Any, caller: Caller, job_id: str, timeout: float = 60.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.get(f"/v1/jobs/{job_id}", params={"wait": 10}, headers=caller.headers)
+        assert response.status_code == 200, response.text
+        job = response.json()
+        if job["status"] in ("completed", "failed", "aborted") or time.monotonic() > deadline:
+            return job
+
+
+def ledger_sum(account_id: str) -> tuple[int, int]:
+    """(sum of the ledger, the account's balance) — equal by the ledger's invariant."""
+    from sqlalchemy import func, select
+
+    from shared.db.models import Account, LedgerEntry
+
+    with session_scope() as session:
+        total = session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+                               .where(LedgerEntry.account_id == account_id))
+        balance = session.get(Account, account_id).balance  # type: ignore[union-attr]
+        return int(total or 0), int(balance)
