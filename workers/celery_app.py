@@ -16,8 +16,6 @@ app.conf.update(
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
     task_default_queue=QUEUES[0],
-    task_time_limit=900,
-    task_soft_time_limit=840,
     worker_hijack_root_logger=False,
     worker_send_task_events=True,
     task_send_sent_event=True,

@@ -5,7 +5,8 @@ from celery import shared_task
 from workers import dispatch, upstream
 
 
-@shared_task(name="jobs.run", acks_late=True, ignore_result=True)
+# Limits stay below the broker's visibility timeout (3,600 s), so a running task is never re-delivered.
+@shared_task(name="jobs.run", acks_late=True, ignore_result=True, time_limit=900, soft_time_limit=840)
 def run(job_id: str) -> None:
     dispatch.run(job_id)
 
@@ -15,6 +16,6 @@ def poll(job_id: str, reschedule: bool = True) -> None:
     upstream.poll(job_id, reschedule=reschedule)
 
 
-@shared_task(name="jobs.cancel_upstream", ignore_result=True, time_limit=60)
+@shared_task(name="jobs.cancel_upstream", ignore_result=True, time_limit=60, soft_time_limit=50)
 def cancel_upstream(job_id: str) -> None:
     upstream.cancel(job_id)

@@ -8,19 +8,19 @@ from shared.jobs import sweeper
 from shared.settings import get_settings
 
 
-@shared_task(name="maintenance.sweep", ignore_result=True, time_limit=60)
+@shared_task(name="maintenance.sweep", ignore_result=True, time_limit=60, soft_time_limit=50)
 def sweep() -> None:
     with session_scope() as session:
         sweeper.sweep(session, get_settings())
 
 
-@shared_task(name="maintenance.roll_periods", ignore_result=True, time_limit=120)
+@shared_task(name="maintenance.roll_periods", ignore_result=True, time_limit=120, soft_time_limit=100)
 def roll_periods() -> None:
     with session_scope() as session:
         accounts.roll_periods(session)
 
 
-@shared_task(name="maintenance.purge_idempotency", ignore_result=True, time_limit=120)
+@shared_task(name="maintenance.purge_idempotency", ignore_result=True, time_limit=120, soft_time_limit=100)
 def purge_idempotency() -> None:
     with session_scope() as session:
         idempotency.purge_expired(session)

@@ -6,13 +6,13 @@ from shared.db.session import session_scope
 from shared.webhooks import outbox
 
 
-@shared_task(name="webhooks.dispatch", ignore_result=True, time_limit=30)
+@shared_task(name="webhooks.dispatch", ignore_result=True, time_limit=30, soft_time_limit=25)
 def dispatch() -> None:
     with session_scope() as session:
         outbox.dispatch_due(session)
 
 
-@shared_task(name="webhooks.deliver", ignore_result=True, acks_late=True, time_limit=60)
+@shared_task(name="webhooks.deliver", ignore_result=True, acks_late=True, time_limit=60, soft_time_limit=50)
 def deliver(event_id: str) -> None:
     with session_scope() as session:
         outbox.attempt(session, event_id)
