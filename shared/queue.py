@@ -30,12 +30,16 @@ QUEUE_BY_MODE = {
 
 def celery_config() -> dict[str, Any]:
     """Broker settings shared by the producer (API) and the worker app."""
-    url = get_settings().require_redis_url()
+    settings = get_settings()
+    transport: dict[str, Any] = {"visibility_timeout": 3600}
+    if settings.broker_prefix:
+        transport["global_keyprefix"] = settings.broker_prefix
     return {
-        "broker_url": url,
+        "broker_url": settings.require_redis_url(),
         "broker_connection_retry_on_startup": True,
-        # Longer than the longest task time limit, so a running task is never re-delivered.
-        "broker_transport_options": {"visibility_timeout": 3600},
+        # The visibility timeout is longer than the longest task time limit, so a running task
+        # is never re-delivered.
+        "broker_transport_options": transport,
         "task_serializer": "json",
         "accept_content": ["json"],
         "task_ignore_result": True,

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     home: Path = Path(".atelier")
     database_url: str | None = None
     redis_url: str | None = None
+    #: Prefix for every broker key, so several deployments (or test runs) can share one Redis.
+    broker_prefix: str = ""
     api_url: str = "http://127.0.0.1:8000"
     public_url: str | None = None
     #: Secret for the API's own signed URLs (provider callbacks, signed content links).

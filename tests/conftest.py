@@ -2,7 +2,7 @@
 
 ``ATELIER_TEST_DATABASE_URL`` / ``ATELIER_TEST_REDIS_URL`` point at real servers (CI sets
 them); otherwise an embedded PostgreSQL and Redis are started for the session. Each run
-makes its own database (and Redis db number it flushes), and drops it at the end.
+makes its own database (dropped at the end) and its own broker key prefix on Redis.
 """
 
 from __future__ import annotations
@@ -59,16 +59,7 @@ def database_url(server_database_url: str) -> Iterator[str]:
 def redis_url(_services_dir: Path) -> Iterator[str]:
     url = os.environ.get("ATELIER_TEST_REDIS_URL")
     if url:
-        # Use a db number of our own on a shared server, flushed before and after.
-        import redis
-
-        base = url.rsplit("/", 1)[0] if url.count("/") > 2 else url
-        url = f"{base}/{int(os.environ.get('ATELIER_TEST_REDIS_DB', '9'))}"
-        client = redis.Redis.from_url(url)
-        client.flushdb()
-        yield url
-        client.flushdb()
-        client.close()
+        yield url  # shared server: this run's keys carry its own prefix (see stack_env)
         return
     r = start_redis(_services_dir / "redis.db")
     try:
@@ -92,12 +83,20 @@ def stack_env(database_url: str, redis_url: str, _services_dir: Path) -> Iterato
         "ATELIER_STORAGE_DIR": str(_services_dir / "storage"),
         "ATELIER_API_URL": "http://testserver",
         "ATELIER_WEBHOOK_ALLOW_PRIVATE": "true",
+        # Concurrent runs on one Redis must not consume each other's tasks.
+        "ATELIER_BROKER_PREFIX": f"atelier-test-{uuid.uuid4().hex[:8]}:",
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     _reset_caches()
     upgrade(database_url)
     yield env
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(match=env["ATELIER_BROKER_PREFIX"] + "*"):
+        client.delete(key)
+    client.close()
     for k, v in saved.items():
         if v is None:
             os.environ.pop(k, None)
@@ -142,10 +141,10 @@ def celery_worker(stack_env: dict[str, str]):
     """A real Celery worker consuming every queue from the real Redis broker, in a thread."""
     from celery.contrib.testing.worker import start_worker
 
-    from shared.queue import QUEUES
+    from shared.queue import QUEUES, celery_config
     from workers.celery_app import app as celery_app
 
-    celery_app.conf.update(broker_url=stack_env["ATELIER_REDIS_URL"])
+    celery_app.conf.update(celery_config())
     with start_worker(celery_app, pool="threads", concurrency=1, perform_ping_check=False,
                       queues=list(QUEUES), loglevel="WARNING", shutdown_timeout=30) as worker:
         yield worker

@@ -24,4 +24,4 @@ def list_models(principal: Auth, catalog: CatalogDep) -> dict[str, Any]:
 
 @router.get("/voices")
 def list_voices(principal: Auth) -> dict[str, Any]:
-    return {"object": "list", "data": [{"id": vid, "object": "voice", **info} for vid, info in VOICES.items()]}
+    return {"object": "list", "data": [{"object": "voice", **voice.public()} for voice in VOICES.values()]}
