@@ -1,0 +1,126 @@
+"""The model catalog: availability by credential, resolution, defaults and catalog files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shared.catalog import Catalog, load_file
+from shared.credits.pricing import PriceRule
+from shared.errors import ModelNotFound
+from shared.settings import Settings
+
+LOCAL_MODELS = {"local/sketch-1", "local/remix-1", "local/voice-1", "local/compose-1", "local/avatar-1",
+                "local/motion-1"}
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_settings(monkeypatch):
+    # Settings() reads ATELIER_* from the environment; these tests build their own.
+    for name in ("FAL_KEY", "REPLICATE_API_TOKEN", "OPENAI_API_KEY", "MODELS_FILE"):
+        monkeypatch.delenv(f"ATELIER_{name}", raising=False)
+
+
+def catalog(**settings) -> Catalog:
+    return Catalog.from_settings(Settings(**settings))
+
+
+def ids(models) -> set[str]:
+    return {m.id for m in models}
+
+
+def test_without_credentials_only_local_models_are_available():
+    assert ids(catalog().available()) == LOCAL_MODELS
+
+
+def test_a_credential_enables_its_providers_models():
+    fal = catalog(fal_key="k")
+    assert {m.provider for m in fal.available()} == {"local", "fal"}
+    assert "fal-ai/flux/dev" in ids(fal.available("text_to_image"))
+    assert "openai/tts-1" in ids(catalog(openai_api_key="k").available("audio"))
+    assert "black-forest-labs/flux-schnell" in ids(catalog(replicate_api_token="k").available())
+
+
+@pytest.mark.parametrize(("mode", "model_id"), [
+    ("text_to_image", "fal-ai/flux/dev"),  # known, but no fal credential
+    ("text_to_image", "nobody/no-such-model"),
+    ("audio", "local/sketch-1"),  # available, but for another mode
+])
+def test_resolving_an_unusable_model_lists_the_available_ones(mode, model_id):
+    with pytest.raises(ModelNotFound) as caught:
+        catalog().resolve(mode, model_id)
+    assert caught.value.details["available_models"] == [m.id for m in catalog().available(mode)]
+    assert caught.value.details["available_models"]
+
+
+def test_resolve_without_a_model_gives_the_modes_default():
+    assert catalog(fal_key="k").resolve("text_to_image", None).id == "local/sketch-1"
+    assert catalog().default_for("audio").id == "local/voice-1"
+
+
+def test_a_catalog_file_default_overrides_the_local_default(tmp_path: Path):
+    path = tmp_path / "models.toml"
+    path.write_text('[[models]]\nid = "local/sketch-2"\nmode = "text_to_image"\nprovider = "local"\n'
+                    'default = true\n')
+    assert catalog(models_file=path).default_for("text_to_image").id == "local/sketch-2"
+
+
+TOML = """
+[[models]]
+id = "fal-ai/flux-pro"
+mode = "text_to_image"
+provider = "fal"
+provider_model = "fal-ai/flux-pro/v1.1"
+fallbacks = ["fal-ai/flux/dev"]
+pricing = [{component = "image", unit = "image", per = 1, credits = 4}]
+"""
+
+YAML = """
+models:
+  - id: fal-ai/flux-pro
+    mode: text_to_image
+    provider: fal
+    provider_model: fal-ai/flux-pro/v1.1
+    fallbacks: [fal-ai/flux/dev]
+    pricing:
+      - {component: image, unit: image, per: 1, credits: 4}
+"""
+
+
+@pytest.mark.parametrize(("name", "text"), [("models.toml", TOML), ("models.yaml", YAML)])
+def test_toml_and_yaml_catalog_files_load_the_same(tmp_path: Path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    models, include_builtin = load_file(path)
+    assert include_builtin is True
+    (model,) = models
+    assert (model.id, model.provider, model.provider_model) == ("fal-ai/flux-pro", "fal", "fal-ai/flux-pro/v1.1")
+    assert model.fallbacks == ("fal-ai/flux/dev",)
+    assert model.price_rules == [PriceRule("text_to_image", "image", "image", 1, 4)]
+
+    loaded = catalog(fal_key="k", models_file=path)
+    assert loaded.resolve("text_to_image", "fal-ai/flux-pro") == model
+    assert LOCAL_MODELS <= ids(loaded.available())  # added to the built-in list
+
+
+def test_include_builtin_false_replaces_the_builtin_list(tmp_path: Path):
+    path = tmp_path / "models.toml"
+    path.write_text("include_builtin = false\n" + TOML)
+    assert ids(catalog(fal_key="k", models_file=path).available()) == {"fal-ai/flux-pro"}
+
+
+def test_an_entry_with_an_unknown_mode_names_the_model(tmp_path: Path):
+    path = tmp_path / "models.yaml"
+    path.write_text("models:\n  - {id: acme/painter, mode: painting, provider: local}\n")
+    with pytest.raises(ValueError, match="acme/painter"):
+        load_file(path)
+
+
+def test_fallbacks_drop_models_that_are_not_available():
+    fal_only = catalog(fal_key="k")
+    flux = fal_only.resolve("text_to_image", "fal-ai/flux/dev")
+    assert flux.fallbacks == ("black-forest-labs/flux-schnell",)
+    assert fal_only.fallbacks(flux) == []
+    with_replicate = catalog(fal_key="k", replicate_api_token="k")
+    assert ids(with_replicate.fallbacks(flux)) == {"black-forest-labs/flux-schnell"}
