@@ -56,7 +56,8 @@ def _unavailable(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _bug(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    # Handlers run outside the except block: pass the exception for its traceback.
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return render(AtelierError("Internal error."))
 
 

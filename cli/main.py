@@ -137,11 +137,12 @@ def beat() -> None:
 
 
 @app.command()
-def flower(port: int = 5555) -> None:
+def flower(port: int = 5555, address: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+           ) -> None:
     """Run Flower, the Celery monitor."""
     from workers.celery_app import app as celery
 
-    celery.start(["flower", f"--port={port}", "--address=127.0.0.1"])
+    celery.start(["flower", f"--port={port}", f"--address={address}"])
 
 
 @app.command()

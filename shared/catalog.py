@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +111,11 @@ class Catalog:
         models = list(BUILTIN)
         if settings.models_file:
             extra, include_builtin = load_file(settings.models_file)
-            by_id = {m.id: m for m in (models if include_builtin else [])}
+            # A mode the file names a default for loses its built-in default.
+            file_defaults = {m.mode for m in extra if m.default}
+            base = [replace(m, default=False) if m.mode in file_defaults else m
+                    for m in (models if include_builtin else [])]
+            by_id = {m.id: m for m in base}
             by_id.update({m.id: m for m in extra})
             models = list(by_id.values())
         return cls(models, enabled_providers(settings))

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     openai_base_url: str = "https://api.openai.com/v1"
     models_file: Path | None = None
 
+    #: Per process; every prefork worker child is a process, so keep the sum under the server's
+    #: ``max_connections``.
+    db_pool_size: int = 5
+    db_max_overflow: int = 10
+
     log_level: str = "INFO"
 
     @property

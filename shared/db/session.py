@@ -30,8 +30,8 @@ def get_engine() -> Engine:
     return create_engine(
         settings.require_database_url(),
         pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=20,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
         pool_timeout=10,
         connect_args={"connect_timeout": 10},
     )
