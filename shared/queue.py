@@ -18,6 +18,12 @@ from shared.settings import get_settings
 FAST, SLOW, WEBHOOKS, MAINTENANCE = "media.fast", "media.slow", "webhooks", "maintenance"
 QUEUES = (FAST, SLOW, WEBHOOKS, MAINTENANCE)
 
+#: Task names: the API and domain publish by name and never import the worker's modules.
+RUN_JOB = "jobs.run"
+POLL_JOB = "jobs.poll"
+CANCEL_UPSTREAM = "jobs.cancel_upstream"
+DELIVER_WEBHOOK = "webhooks.deliver"
+
 QUEUE_BY_MODE = {
     "text_to_image": FAST,
     "image_to_image": FAST,

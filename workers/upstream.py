@@ -31,7 +31,6 @@ from workers.runner import ClaimedJob, build_request, failures_end_the_job, fetc
 
 log = logging.getLogger(__name__)
 
-POLL_TASK = "jobs.poll"
 SUBMIT_ATTEMPTS = 3
 SUBMIT_BACKOFF_SECONDS = 1.0
 MAX_POLL_ERRORS = 5
@@ -52,7 +51,7 @@ def _set_upstream(job: ClaimedJob, upstream: dict[str, Any]) -> bool:
             .values(upstream=upstream, updated_at=datetime.now(UTC)).returning(Job.id)
         ).scalar_one_or_none()
         if updated and upstream.get("state") == "submitted":
-            queue.send_after_commit(session, POLL_TASK, [job.id], queue.QUEUE_BY_MODE[job.mode],
+            queue.send_after_commit(session, queue.POLL_JOB, [job.id], queue.QUEUE_BY_MODE[job.mode],
                                     countdown=poll_delay(upstream.get("polls", 0)))
         return updated is not None
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
+from api import idempotent
 from api.deps import DB, AppSettings, Auth, StorageDep, get_principal
 from api.schemas import page
 from shared import assets, idempotency, signed
@@ -37,17 +38,12 @@ def upload_asset(request: Request, principal: Auth, db: DB, settings: AppSetting
     if kind in assets.KINDS and length > assets.max_bytes(settings, kind) + _MULTIPART_OVERHEAD:
         limit = assets.max_bytes(settings, kind)
         raise PayloadTooLarge(f"{kind} uploads are limited to {limit} bytes.", details={"max_bytes": limit})
-    if idempotency_key is not None:
-        fp = idempotency.fingerprint(kind, file.filename, _file_digest(file))
-        replay = idempotency.claim(db, principal.account_id, idempotency_key, "POST /v1/assets", fp)
-        if replay:
-            return JSONResponse(replay.body, status_code=replay.status, headers={"Idempotent-Replayed": "true"})
-    asset = assets.upload(db, storage, settings, account_id=principal.account_id, kind=kind,
-                          stream=file.file, filename=file.filename)
-    view = asset_view(asset, settings.base_url)
-    if idempotency_key is not None:
-        idempotency.store(db, principal.account_id, idempotency_key, 201, view)
-    return JSONResponse(view, status_code=201)
+    return idempotent.respond(
+        db, principal.account_id, idempotency_key, "POST /v1/assets", status=201,
+        fingerprint=lambda: idempotency.fingerprint(kind, file.filename, _file_digest(file)),
+        create=lambda: asset_view(assets.upload(db, storage, settings, account_id=principal.account_id, kind=kind,
+                                                stream=file.file, filename=file.filename), settings.base_url),
+    )
 
 
 @router.get("")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from api import idempotent
 from api.deps import DB, AppSettings, Auth, CatalogDep, StorageDep
 from api.schemas import JobCreate, page
 from shared import idempotency
@@ -26,16 +27,12 @@ KEEPALIVE_SECONDS = 15.0
 def create_job(body: JobCreate, principal: Auth, db: DB, settings: AppSettings, catalog: CatalogDep,
                idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
     payload = body.model_dump(exclude_none=True)
-    if idempotency_key is not None:
-        replay = idempotency.claim(db, principal.account_id, idempotency_key, "POST /v1/jobs",
-                                   idempotency.fingerprint(payload))
-        if replay:
-            return JSONResponse(replay.body, status_code=replay.status, headers={"Idempotent-Replayed": "true"})
-    job = service.create_job(db, principal.account_id, spec.parse(payload), catalog, settings)
-    view = job_view(job, settings.base_url)
-    if idempotency_key is not None:
-        idempotency.store(db, principal.account_id, idempotency_key, 202, view)
-    return JSONResponse(view, status_code=202)
+    return idempotent.respond(
+        db, principal.account_id, idempotency_key, "POST /v1/jobs", status=202,
+        fingerprint=lambda: idempotency.fingerprint(payload),
+        create=lambda: job_view(service.create_job(db, principal.account_id, spec.parse(payload), catalog, settings),
+                                settings.base_url),
+    )
 
 
 @router.get("")

@@ -15,7 +15,6 @@ from shared import queue, signed
 from shared.errors import NotFound
 
 router = APIRouter(prefix="/v1/providers", tags=["providers"])
-POLL_TASK = "jobs.poll"
 
 
 @router.post("/{provider}/callback/{token}")
@@ -23,5 +22,5 @@ def provider_callback(provider: str, token: str, settings: AppSettings) -> JSONR
     job_id = signed.verify_callback(settings, provider, token)
     if job_id is None:
         raise NotFound("Unknown callback.")
-    queue.send(POLL_TASK, [job_id], queue.FAST, kwargs={"reschedule": False})
+    queue.send(queue.POLL_JOB, [job_id], queue.FAST, kwargs={"reschedule": False})
     return JSONResponse({"received": True}, status_code=202)

@@ -64,7 +64,7 @@ def price(rules: Iterable[PriceRule], usage: Mapping[str, float], inputs: Mappin
 
     ``inputs`` are the job's inputs; a rule with ``when`` counts only if that input is set.
     """
-    lines = []
+    lines: list[dict[str, Any]] = []
     for rule in rules:
         if rule.when and not inputs.get(rule.when):
             continue

@@ -15,8 +15,6 @@ from shared.jobs import notify
 from shared.jobs.service import get_job, is_terminal
 from shared.storage.base import Storage
 
-CANCEL_UPSTREAM_TASK = "jobs.cancel_upstream"
-
 
 def cancel_job(session: Session, account_id: str, job_id: str) -> Job:
     """queued or running → aborted, hold released, nothing charged.
@@ -35,7 +33,7 @@ def cancel_job(session: Session, account_id: str, job_id: str) -> Job:
     job.completed_at = job.updated_at = datetime.now(UTC)
     session.flush()
     if job.upstream:
-        queue.send_after_commit(session, CANCEL_UPSTREAM_TASK, [job.id], queue.QUEUE_BY_MODE[job.mode])
+        queue.send_after_commit(session, queue.CANCEL_UPSTREAM, [job.id], queue.QUEUE_BY_MODE[job.mode])
     notify.transition(session, job)
     return job
 

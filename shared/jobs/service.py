@@ -8,9 +8,8 @@ transition publishes a job event (and queues webhook deliveries) after the commi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -20,6 +19,7 @@ from shared.catalog import Catalog
 from shared.credits import ledger
 from shared.credits.pricing import PriceRule, price
 from shared.db.models import Asset, Job, JobInput
+from shared.db.pagination import Page, paginate
 from shared.db.session import after_commit
 from shared.errors import NotFound, ValidationError
 from shared.ids import new_id
@@ -29,7 +29,8 @@ from shared.media.voices import estimate_speech_seconds
 from shared.settings import Settings
 from shared.views import TERMINAL
 
-RUN_TASK = "jobs.run"
+#: An avatar clip lasts as long as its audio; longer uploads are refused rather than rendered.
+MAX_AVATAR_AUDIO_SECONDS = 120.0
 
 
 def _input_assets(session: Session, account_id: str, spec: JobSpec) -> dict[str, Asset]:
@@ -43,6 +44,10 @@ def _input_assets(session: Session, account_id: str, spec: JobSpec) -> dict[str,
         if asset.kind != kinds[role]:
             raise ValidationError.field(fields[role], f"asset {asset_id} is {asset.kind}, expected {kinds[role]}")
         found[role] = asset
+    audio = found.get("audio")
+    if spec.mode == "image_to_video" and audio and (audio.duration_seconds or 0) > MAX_AVATAR_AUDIO_SECONDS:
+        raise ValidationError.field("audio_asset_id", f"audio is {audio.duration_seconds:.1f} s; "
+                                                      f"at most {MAX_AVATAR_AUDIO_SECONDS:.0f} s")
     return found
 
 
@@ -108,7 +113,7 @@ def create_job(session: Session, account_id: str, spec: JobSpec, catalog: Catalo
 
 
 def enqueue(session: Session, job: Job) -> None:
-    queue.send_after_commit(session, RUN_TASK, [job.id], queue.QUEUE_BY_MODE[job.mode])
+    queue.send_after_commit(session, queue.RUN_JOB, [job.id], queue.QUEUE_BY_MODE[job.mode])
 
 
 def get_job(session: Session, account_id: str, job_id: str, *, lock: bool = False) -> Job:
@@ -121,12 +126,6 @@ def get_job(session: Session, account_id: str, job_id: str, *, lock: bool = Fals
     return job
 
 
-@dataclass(frozen=True)
-class Page:
-    items: list[Any]
-    has_more: bool
-
-
 def list_jobs(session: Session, account_id: str, *, limit: int, after: str | None,
               status: str | None = None, mode: str | None = None) -> Page:
     stmt = select(Job).where(Job.account_id == account_id)
@@ -134,13 +133,7 @@ def list_jobs(session: Session, account_id: str, *, limit: int, after: str | Non
         stmt = stmt.where(Job.status == status)
     if mode:
         stmt = stmt.where(Job.mode == mode)
-    if after:
-        cursor = session.get(Job, after)
-        if cursor is None or cursor.account_id != account_id:
-            raise ValidationError.field("after", f"unknown cursor {after}")
-        stmt = stmt.where((Job.created_at, Job.id) < (cursor.created_at, cursor.id))
-    rows = list(session.scalars(stmt.order_by(Job.created_at.desc(), Job.id.desc()).limit(limit + 1)))
-    return Page(rows[:limit], len(rows) > limit)
+    return paginate(session, stmt, Job, account_id=account_id, after=after, limit=limit)
 
 
 # -- worker side -------------------------------------------------------------------------

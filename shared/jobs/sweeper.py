@@ -10,9 +10,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from shared import queue
@@ -21,26 +22,25 @@ from shared.jobs import notify, service
 from shared.settings import Settings
 
 BATCH = 200
-POLL_TASK = "jobs.poll"
+
+
+def _stale(session: Session, condition: ColumnElement[bool], before: datetime) -> Sequence[Job]:
+    """Jobs matching ``condition`` untouched since ``before``; rows another sweeper holds are skipped."""
+    return session.scalars(
+        select(Job).where(condition, Job.updated_at < before).with_for_update(skip_locked=True).limit(BATCH)
+    ).all()
 
 
 def sweep(session: Session, settings: Settings, now: datetime | None = None) -> dict[str, int]:
     now = now or datetime.now(UTC)
     counts = {"republished": 0, "requeued": 0, "failed": 0, "repolled": 0}
-    stale_queued = session.scalars(
-        select(Job).where(Job.status == "queued",
-                          Job.updated_at < now - timedelta(seconds=settings.requeue_after_seconds))
-        .with_for_update(skip_locked=True).limit(BATCH)
-    ).all()
+    stale_queued = _stale(session, Job.status == "queued", now - timedelta(seconds=settings.requeue_after_seconds))
     for job in stale_queued:
         job.updated_at = now
         service.enqueue(session, job)
         counts["republished"] += 1
-    stale_running = session.scalars(
-        select(Job).where(Job.status == "running", Job.upstream.is_(None),
-                          Job.updated_at < now - timedelta(seconds=settings.heartbeat_timeout_seconds))
-        .with_for_update(skip_locked=True).limit(BATCH)
-    ).all()
+    heartbeat_cutoff = now - timedelta(seconds=settings.heartbeat_timeout_seconds)
+    stale_running = _stale(session, (Job.status == "running") & Job.upstream.is_(None), heartbeat_cutoff)
     for job in stale_running:
         if job.attempts >= settings.max_job_attempts:
             service.fail(session, job, "WORKER_LOST",
@@ -52,15 +52,11 @@ def sweep(session: Session, settings: Settings, now: datetime | None = None) -> 
             service.enqueue(session, job)
             notify.transition(session, job)
             counts["requeued"] += 1
-    stale_upstream = session.scalars(
-        select(Job).where(Job.status == "running", Job.upstream.is_not(None),
-                          Job.updated_at < now - timedelta(seconds=settings.heartbeat_timeout_seconds))
-        .with_for_update(skip_locked=True).limit(BATCH)
-    ).all()
+    stale_upstream = _stale(session, (Job.status == "running") & Job.upstream.is_not(None), heartbeat_cutoff)
     for job in stale_upstream:
         if (job.upstream or {}).get("state") == "submitted":
             job.updated_at = now
-            queue.send_after_commit(session, POLL_TASK, [job.id], queue.QUEUE_BY_MODE[job.mode])
+            queue.send_after_commit(session, queue.POLL_JOB, [job.id], queue.QUEUE_BY_MODE[job.mode])
             counts["repolled"] += 1
         else:
             service.fail(session, job, "UPSTREAM_UNAVAILABLE",

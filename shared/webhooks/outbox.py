@@ -31,7 +31,6 @@ from shared.webhooks.signing import sign_headers
 
 log = logging.getLogger(__name__)
 
-DELIVER_TASK = "webhooks.deliver"
 #: A dispatched event not attempted within this long (lost task) is dispatched again.
 DISPATCH_LEASE = timedelta(seconds=60)
 BATCH = 100
@@ -48,7 +47,7 @@ def enqueue_event(session: Session, job: Job, event_type: str) -> WebhookEvent:
     )
     session.add(event)
     session.flush()
-    queue.send_after_commit(session, DELIVER_TASK, [event_id], queue.WEBHOOKS)
+    queue.send_after_commit(session, queue.DELIVER_WEBHOOK, [event_id], queue.WEBHOOKS)
     return event
 
 
@@ -65,7 +64,7 @@ def dispatch_due(session: Session, now: datetime | None = None) -> list[str]:
     ).all()
     for event in due:
         event.dispatched_at = now
-        queue.send_after_commit(session, DELIVER_TASK, [event.id], queue.WEBHOOKS)
+        queue.send_after_commit(session, queue.DELIVER_WEBHOOK, [event.id], queue.WEBHOOKS)
     session.flush()
     return [e.id for e in due]
 
@@ -137,7 +136,7 @@ def redeliver_last(session: Session, job: Job) -> dict[str, Any]:
     event.status, event.next_attempt_at, event.dispatched_at = "pending", now, now
     event.schedule_offset = event.attempts
     session.flush()
-    queue.send_after_commit(session, DELIVER_TASK, [event.id], queue.WEBHOOKS)
+    queue.send_after_commit(session, queue.DELIVER_WEBHOOK, [event.id], queue.WEBHOOKS)
     return {"object": "webhook_event", "webhook_id": event.id, "event_type": event.event_type,
             "status": event.status, "attempts": event.attempts, "next_attempt_at": iso(now)}
 

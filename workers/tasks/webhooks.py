@@ -3,6 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from shared.db.session import session_scope
+from shared.queue import DELIVER_WEBHOOK
 from shared.webhooks import outbox
 
 
@@ -12,7 +13,7 @@ def dispatch() -> None:
         outbox.dispatch_due(session)
 
 
-@shared_task(name="webhooks.deliver", ignore_result=True, acks_late=True, time_limit=60, soft_time_limit=50)
+@shared_task(name=DELIVER_WEBHOOK, ignore_result=True, acks_late=True, time_limit=60, soft_time_limit=50)
 def deliver(event_id: str) -> None:
     with session_scope() as session:
         outbox.attempt(session, event_id)

@@ -1,0 +1,29 @@
+"""Cursor pagination, newest first, for any table with ``created_at`` and ``id``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, tuple_
+from sqlalchemy.orm import Session
+
+from shared.errors import ValidationError
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    has_more: bool
+
+
+def paginate(session: Session, stmt: Select[Any], model: Any, *, account_id: str, after: str | None,
+             limit: int) -> Page:
+    """``stmt`` filtered to rows older than the ``after`` cursor (a row id of the same account)."""
+    if after:
+        cursor = session.get(model, after)
+        if cursor is None or cursor.account_id != account_id:
+            raise ValidationError.field("after", f"unknown cursor {after}")
+        stmt = stmt.where(tuple_(model.created_at, model.id) < tuple_(cursor.created_at, cursor.id))
+    rows = list(session.scalars(stmt.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)))
+    return Page(rows[:limit], len(rows) > limit)
