@@ -97,11 +97,24 @@ def credits_grant(account: Annotated[str, typer.Option(help="Account id (acc_…
     _out(as_json, data, f"granted {amount} credits to {account}; balance {data['balance']}")
 
 
+def _configured(*, redis: bool = True) -> None:
+    """Fail with one clear line, not a traceback, when the stack is not configured."""
+    settings = get_settings()
+    try:
+        settings.require_database_url()
+        if redis:
+            settings.require_redis_url()
+    except RuntimeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
 @app.command()
 def migrate(as_json: JsonOpt = False) -> None:
     """Bring the database schema up to date."""
     from shared.db.migrate import upgrade
 
+    _configured(redis=False)
     upgrade(get_settings().require_database_url())
     _out(as_json, {"migrated": True}, "database is up to date")
 
@@ -111,6 +124,7 @@ def api(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Run the HTTP API (uvicorn)."""
     import uvicorn
 
+    _configured()
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=get_settings().log_level.lower(), timeout_graceful_shutdown=5)
 
@@ -120,6 +134,7 @@ def worker(queues: Annotated[str, typer.Option(help="Comma-separated queues.")] 
            "media.fast,media.slow,webhooks,maintenance",
            concurrency: int = 2, name: str = "worker") -> None:
     """Run a Celery worker (prefork pool, so time limits are enforced)."""
+    _configured()
     from workers.celery_app import app as celery
 
     celery.worker_main(["worker", "-Q", queues, "-c", str(concurrency), "-n", f"{name}@%h",
@@ -129,6 +144,7 @@ def worker(queues: Annotated[str, typer.Option(help="Comma-separated queues.")] 
 @app.command()
 def beat() -> None:
     """Run Celery beat (sweeper, webhook dispatcher, period roll-over, idempotency clean-up)."""
+    _configured()
     from workers.celery_app import app as celery
 
     home = get_settings().home
@@ -140,6 +156,7 @@ def beat() -> None:
 def flower(port: int = 5555, address: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
            ) -> None:
     """Run Flower, the Celery monitor."""
+    _configured()
     from workers.celery_app import app as celery
 
     celery.start(["flower", f"--port={port}", f"--address={address}"])

@@ -50,7 +50,8 @@ def job_view(job: Job, base_url: str) -> dict[str, Any]:
         "progress": job.progress,
         "estimated_credits": job.estimated_credits,
         "credits_charged": job.credits_charged,
-        "pricing": job.pricing,
+        # The stored rules are bookkeeping; clients see the estimate and what was charged for.
+        "pricing": {k: v for k, v in (job.pricing or {}).items() if k != "rules"},
         "result": {"assets": [asset_view(a, base_url) for a in job.results]}
         if job.status == "completed" else None,
         "error": job.error,

@@ -7,12 +7,12 @@ from sqlalchemy.orm import Session
 
 from shared.db.models import Job
 from shared.db.session import after_commit
+from shared.events import publish_job_event
+from shared.redis_client import get_redis
+from shared.webhooks import outbox
 
 
 def publish_event(job_id: str, status: str, progress: int) -> None:
-    from shared.events import publish_job_event
-    from shared.redis_client import get_redis
-
     publish_job_event(get_redis(), job_id, status, progress)
 
 
@@ -21,6 +21,4 @@ def transition(session: Session, job: Job) -> None:
     after_commit(session, lambda: publish_event(job_id, status, progress))
     event_type = f"job.{status}"
     if job.webhook_url and event_type in (job.webhook_events or []):
-        from shared.webhooks.outbox import enqueue_event
-
-        enqueue_event(session, job, event_type)
+        outbox.enqueue_event(session, job, event_type)

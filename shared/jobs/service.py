@@ -28,6 +28,7 @@ from shared.jobs.spec import ASSET_FIELDS, JobSpec
 from shared.media.voices import estimate_speech_seconds
 from shared.settings import Settings
 from shared.views import TERMINAL
+from shared.webhooks.addresses import validate_webhook_url
 
 #: An avatar clip lasts as long as its audio; longer uploads are refused rather than rendered.
 MAX_AVATAR_AUDIO_SECONDS = 120.0
@@ -89,8 +90,6 @@ def create_job(session: Session, account_id: str, spec: JobSpec, catalog: Catalo
     model = catalog.resolve(spec.mode, spec.model)
     assets = _input_assets(session, account_id, spec)
     if spec.webhook_url is not None:
-        from shared.webhooks.addresses import validate_webhook_url
-
         validate_webhook_url(spec.webhook_url, allow_private=settings.webhook_allow_private)
     estimate = price(model.price_rules, estimate_usage(spec, assets), spec.params)
     job = Job(
