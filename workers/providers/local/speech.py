@@ -6,8 +6,9 @@ parent never loads it, and each child does so on its first job. Synchronous mode
 starts no threads, so even a state inherited through ``fork`` stays valid; only the
 lock is replaced in the child, since a fork can copy it in the locked state.
 
-Every utterance starts from the same generator state (see ``espeak_state``) and
-random seed, so the same text in the same voice gives the same samples.
+Every utterance starts from the same random seed, so the same text in the same voice
+gives the same words at the same length; espeak's waveform generator keeps a few
+internal counters between utterances that no API resets, so samples may differ slightly.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ import numpy as np
 from shared.media.voices import DEFAULT_VOICE_ID, VOICES
 
 from ..base import GenerationFailed
-from .espeak_state import CounterReset
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,6 @@ class _Espeak:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.lib: ctypes.CDLL | None = None
-        self.reset_counters: CounterReset | None = None
         self.sample_rate = 0
         self._chunks: list[np.ndarray] = []
         self._callback = _Callback(self._collect)  # kept referenced for the library's lifetime
@@ -86,15 +85,13 @@ class _Espeak:
             if rate <= 0:
                 raise GenerationFailed("espeak-ng failed to initialise")
             lib.espeak_SetSynthCallback(self._callback)
-            self.lib, self.sample_rate, self.reset_counters = lib, rate, CounterReset(lib, path)
+            self.lib, self.sample_rate = lib, rate
         return self.lib
 
     def speak(self, text: str, voice: EspeakVoice, words_per_minute: int) -> np.ndarray:
-        """One utterance, from the library's load-time generator state."""
+        """One utterance, from a fixed random seed."""
         with self.lock:
             lib = self._load()
-            if self.reset_counters is not None:
-                self.reset_counters()
             lib.espeak_ng_SetRandSeed(1)
             if lib.espeak_SetVoiceByName(voice.name.encode()) != 0:
                 raise GenerationFailed(f"espeak-ng has no voice {voice.name!r}")
