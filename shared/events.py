@@ -63,14 +63,19 @@ def publisher_client(redis_url: str) -> redis.Redis:
 
 
 def publish_job_event(
-    client: redis.Redis, job_id: str, status: str, progress: float | int, *, channel: str = CHANNEL
+    client: redis.Redis, job_id: str, status: str, progress: float | int, *, channel: str = CHANNEL,
+    job: dict[str, Any] | None = None,
 ) -> None:
     """Announce a committed change of a job. Redis errors are logged, never raised.
 
-    ``client`` should fail fast (see ``publisher_client``); redis-py's defaults retry
-    for seconds before giving up.
+    ``job``, the public view of the job as committed, lets waiters answer without reading the
+    database again. ``client`` should fail fast (see ``publisher_client``); redis-py's
+    defaults retry for seconds before giving up.
     """
-    message = json.dumps({"job_id": job_id, "status": status, "progress": progress, "ts": time.time()})
+    event: dict[str, Any] = {"job_id": job_id, "status": status, "progress": progress, "ts": time.time()}
+    if job is not None:
+        event["job"] = job
+    message = json.dumps(event)
     try:
         client.publish(channel, message)
     except redis.RedisError as exc:

@@ -71,7 +71,7 @@ async def get_job(job_id: str, principal: Auth, request: Request,
             if event is None:
                 break
             if event.get("status") in TERMINAL:
-                view = await run_in_threadpool(_read, principal.account_id, job_id)
+                view = event.get("job") or await run_in_threadpool(_read, principal.account_id, job_id)
     return view
 
 
@@ -96,7 +96,7 @@ async def job_events(job_id: str, principal: Auth, request: Request) -> Streamin
                         return
                     yield ": keep-alive\n\n"
                     continue
-                view = await run_in_threadpool(_read, principal.account_id, job_id)
+                view = event.get("job") or await run_in_threadpool(_read, principal.account_id, job_id)
                 if (view["status"], view["progress"]) != last:
                     last = (view["status"], view["progress"])
                     yield _sse(view)

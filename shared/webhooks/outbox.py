@@ -24,7 +24,7 @@ from shared.db.models import Account, Job, WebhookAttempt, WebhookEvent
 from shared.errors import NotFound
 from shared.ids import new_id
 from shared.settings import get_settings
-from shared.views import iso, job_view
+from shared.views import iso
 from shared.webhooks.schedule import MAX_ATTEMPTS, next_attempt_delay
 from shared.webhooks.sender import deliver as send_request
 from shared.webhooks.signing import sign_headers
@@ -36,13 +36,13 @@ DISPATCH_LEASE = timedelta(seconds=60)
 BATCH = 100
 
 
-def enqueue_event(session: Session, job: Job, event_type: str) -> WebhookEvent:
+def enqueue_event(session: Session, job: Job, event_type: str, view: dict[str, Any]) -> WebhookEvent:
     now = datetime.now(UTC)
     event_id = new_id("evt")
     event = WebhookEvent(
         id=event_id, job_id=job.id, account_id=job.account_id, event_type=event_type, url=job.webhook_url,
         payload={"id": event_id, "type": event_type, "created_at": iso(now),
-                 "data": job_view(job, get_settings().base_url)},
+                 "data": view},
         status="pending", attempts=0, schedule_offset=0, next_attempt_at=now, dispatched_at=now,
     )
     session.add(event)
