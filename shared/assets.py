@@ -12,21 +12,16 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from shared.db.models import Asset, Job, JobInput
+from shared.db.pagination import Page, paginate
 from shared.db.session import after_commit, after_rollback
 from shared.errors import AssetInUse, NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationError
 from shared.ids import new_id
-from shared.jobs.service import Page
 from shared.media.probe import MediaDecodeError, probe
-from shared.media.sniff import matches_kind, sniff_content_type
+from shared.media.sniff import EXTENSIONS, matches_kind, sniff_content_type
 from shared.settings import Settings
 from shared.storage.base import Storage
 
 KINDS = ("image", "audio", "video")
-EXTENSIONS = {
-    "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif",
-    "audio/mpeg": "mp3", "audio/wav": "wav", "audio/ogg": "ogg", "audio/flac": "flac", "audio/mp4": "m4a",
-    "video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm", "video/x-matroska": "mkv",
-}
 _CHUNK = 1024 * 1024
 
 
@@ -119,13 +114,7 @@ def list_assets(session: Session, account_id: str, *, limit: int, after: str | N
     stmt = select(Asset).where(Asset.account_id == account_id)
     if kind:
         stmt = stmt.where(Asset.kind == kind)
-    if after:
-        cursor = session.get(Asset, after)
-        if cursor is None or cursor.account_id != account_id:
-            raise ValidationError.field("after", f"unknown cursor {after}")
-        stmt = stmt.where((Asset.created_at, Asset.id) < (cursor.created_at, cursor.id))
-    rows = list(session.scalars(stmt.order_by(Asset.created_at.desc(), Asset.id.desc()).limit(limit + 1)))
-    return Page(rows[:limit], len(rows) > limit)
+    return paginate(session, stmt, Asset, account_id=account_id, after=after, limit=limit)
 
 
 def delete_asset(session: Session, storage: Storage, account_id: str, asset_id: str) -> None:
@@ -144,4 +133,8 @@ def remove(session: Session, storage: Storage, assets: list[Asset]) -> None:
         session.execute(delete(Asset).where(Asset.id.in_([a.id for a in assets])))
         for asset in assets:
             session.expunge(asset)
-    after_commit(session, lambda: [storage.delete(k) for k in keys])
+    def delete_objects() -> None:
+        for key in keys:
+            storage.delete(key)
+
+    after_commit(session, delete_objects)

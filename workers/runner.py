@@ -20,13 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from shared import signed
-from shared.assets import EXTENSIONS, file_sha256, storage_key
+from shared.assets import file_sha256, storage_key
 from shared.catalog import Catalog
 from shared.db.models import Asset
 from shared.db.session import session_scope
 from shared.ids import new_id
 from shared.jobs import service
 from shared.media.probe import MediaDecodeError, probe
+from shared.media.sniff import EXTENSIONS
 from shared.settings import get_settings
 from shared.storage import get_storage
 from workers.context import WorkerContext

@@ -7,8 +7,26 @@ their usual use here; ``probe`` refines them from the streams actually present, 
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+from typing import Literal, cast
+
+MediaKind = Literal["image", "audio", "video"]
+MEDIA_KINDS: tuple[MediaKind, ...] = ("image", "audio", "video")
+
 #: Bytes worth reading before calling ``sniff_content_type``.
 SNIFF_BYTES = 64
+
+#: The usual file extension (without the dot) of every content type ``sniff_content_type`` names.
+EXTENSIONS: dict[str, str] = {
+    "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif",
+    "audio/mpeg": "mp3", "audio/wav": "wav", "audio/ogg": "ogg", "audio/flac": "flac", "audio/aac": "aac",
+    "audio/mp4": "m4a",
+    "video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm", "video/x-matroska": "mkv",
+    "video/3gpp": "3gp", "video/x-msvideo": "avi",
+}
+_TYPE_BY_EXTENSION = {extension: content_type for content_type, extension in EXTENSIONS.items()} | {
+    "jpeg": "image/jpeg",
+}
 
 _AUDIO_MP4_BRANDS = {b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B "}
 _QUICKTIME_BRANDS = {b"qt  "}
@@ -88,12 +106,20 @@ def sniff_content_type(head: bytes) -> str | None:
     return None
 
 
-def kind_of(content_type: str | None) -> str | None:
+def content_type_from_name(name: str) -> str | None:
+    """The content type a file name's (or URL path's) extension stands for, or ``None``.
+
+    A last resort when the bytes say nothing: a name is only a claim.
+    """
+    return _TYPE_BY_EXTENSION.get(PurePosixPath(name).suffix.lower().removeprefix("."))
+
+
+def kind_of(content_type: str | None) -> MediaKind | None:
     """``image``, ``audio`` or ``video`` for a content type; ``None`` for anything else."""
     if not content_type:
         return None
     major = content_type.split("/", 1)[0]
-    return major if major in ("image", "audio", "video") else None
+    return cast(MediaKind, major) if major in MEDIA_KINDS else None
 
 
 def matches_kind(content_type: str | None, kind: str) -> bool:

@@ -37,10 +37,9 @@ from workers.providers.http import (
     CallbackURL,
     UpstreamHTTP,
     input_reference,
-    log_cancel_failure,
-    make_client,
     parse_size,
     percent_from_logs,
+    poll_outcome,
     unsupported_mode,
 )
 
@@ -70,11 +69,11 @@ class FalProvider:
         self._queue_url = queue_url.rstrip("/")
         self._callback_url = callback_url
         self._voice_refs = dict(voice_refs or {})
-        self._http = UpstreamHTTP(
+        self._http = UpstreamHTTP.with_credential(
             self.name,
-            client or make_client(),
-            auth_headers={"Authorization": f"Key {key}"},
-            secrets=[key],
+            "Key",
+            key,
+            client,
             allow_private_urls=allow_private_urls,
             max_download_bytes=max_download_bytes,
         )
@@ -94,50 +93,37 @@ class FalProvider:
         if not isinstance(request_id, str) or not request_id:
             raise UpstreamUnavailable("fal: the submit answer carries no request_id")
         base = f"{self._queue_url}/{_app_id(model)}/requests/{request_id}"
+        # Only URLs on the queue host get our key; anything else in the answer is ignored.
         return UpstreamHandle(
             provider=self.name,
             request_id=request_id,
             data={
                 "model": model,
-                "status_url": self._own_url(answer.get("status_url"), f"{base}/status"),
-                "response_url": self._own_url(answer.get("response_url"), base),
-                "cancel_url": self._own_url(answer.get("cancel_url"), f"{base}/cancel"),
+                "status_url": self._http.own_url(answer.get("status_url"), self._queue_url, f"{base}/status"),
+                "response_url": self._http.own_url(answer.get("response_url"), self._queue_url, base),
+                "cancel_url": self._http.own_url(answer.get("cancel_url"), self._queue_url, f"{base}/cancel"),
             },
         )
 
+    @poll_outcome
     def poll(self, handle: UpstreamHandle, ctx: JobContext) -> PollResult:
-        try:
-            status = self._http.json("GET", handle.data["status_url"], params={"logs": "1"})
-            state = status.get("status") if isinstance(status, dict) else None
-            if state == "IN_QUEUE":
-                return PollResult(state="pending", progress=0.0)
-            if state == "IN_PROGRESS":
-                return PollResult(state="pending", progress=_progress(status))
-            if state == "COMPLETED":
-                return self._finish(handle, ctx)
-            if state in _FAILED_STATES:
-                return PollResult(state="failed", error=GenerationFailed(f"fal: request ended {state}"))
-            raise UpstreamUnavailable(f"fal: unexpected queue status {state!r}")
-        except ProviderError as error:
-            if error.retryable:
-                raise  # the runner polls again later
-            return PollResult(state="failed", error=error)
+        status = self._http.json("GET", handle.data["status_url"], params={"logs": "1"})
+        state = status.get("status") if isinstance(status, dict) else None
+        if state == "IN_QUEUE":
+            return PollResult(state="pending", progress=0.0)
+        if state == "IN_PROGRESS":
+            return PollResult(state="pending", progress=_progress(status))
+        if state == "COMPLETED":
+            return self._finish(handle, ctx)
+        if state in _FAILED_STATES:
+            return PollResult(state="failed", error=GenerationFailed(f"fal: request ended {state}"))
+        raise UpstreamUnavailable(f"fal: unexpected queue status {state!r}")
 
     def cancel(self, handle: UpstreamHandle) -> None:
-        try:
-            response = self._http.request("PUT", handle.data["cancel_url"], check=False)
-        except ProviderError as error:
-            log_cancel_failure(self.name, error)
-            return
         # 400 ALREADY_COMPLETED / 404 NOT_FOUND: nothing is left to stop.
-        if not response.is_success and response.status_code not in (400, 404, 409):
-            log_cancel_failure(self.name, self._http.error(response))
+        self._http.cancel("PUT", handle.data["cancel_url"], tolerated=(400, 404, 409))
 
     # --- internals ----------------------------------------------------------------------
-
-    def _own_url(self, url: object, fallback: str) -> str:
-        # Only URLs on the queue host get our key; anything else in the answer is ignored.
-        return url if isinstance(url, str) and self._http.same_origin(url, self._queue_url) else fallback
 
     def _finish(self, handle: UpstreamHandle, ctx: JobContext) -> PollResult:
         response = self._http.request("GET", handle.data["response_url"], check=False)

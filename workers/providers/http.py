@@ -12,31 +12,43 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import ipaddress
 import json
 import logging
 import re
 import socket
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from math import gcd
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ParamSpec
 from urllib.parse import unquote_to_bytes, urljoin, urlsplit
 
 import httpx
 
+from shared.media.sniff import (
+    EXTENSIONS,
+    SNIFF_BYTES,
+    MediaKind,
+    content_type_from_name,
+    kind_of,
+    sniff_content_type,
+)
 from workers.providers.base import (
     GenerationFailed,
     GenerationRequest,
     InputFile,
     Output,
+    PollResult,
     ProviderError,
     UpstreamRejected,
     UpstreamUnavailable,
 )
 
 log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
 
 #: Builds the per-job URL an upstream should call when the job finishes, or None for none.
 CallbackURL = Callable[[GenerationRequest], str | None]
@@ -51,8 +63,6 @@ MAX_REDIRECTS = 5
 MAX_MESSAGE_CHARS = 500
 _CHUNK = 64 * 1024
 _ERROR_BODY_LIMIT = 64 * 1024
-
-MediaKind = Literal["image", "audio", "video"]
 
 
 class UpstreamThrottled(UpstreamUnavailable):
@@ -174,22 +184,10 @@ def error_for_exception(exc: httpx.HTTPError, *, provider: str, secrets: Iterabl
 
 
 # --- media types --------------------------------------------------------------------------
+# What a file is, and which types are kept, is ``shared.media.sniff``'s (the API's uploads
+# use the same tables); only the header spellings upstreams send are this module's.
 
-_KIND_BY_TYPE: dict[str, MediaKind] = {
-    "image/png": "image",
-    "image/jpeg": "image",
-    "image/webp": "image",
-    "image/gif": "image",
-    "audio/mpeg": "audio",
-    "audio/wav": "audio",
-    "audio/ogg": "audio",
-    "audio/flac": "audio",
-    "audio/aac": "audio",
-    "audio/mp4": "audio",
-    "video/mp4": "video",
-    "video/quicktime": "video",
-    "video/webm": "video",
-}
+#: Header spellings of the types in ``EXTENSIONS`` that upstreams use besides the standard one.
 _ALIASES = {
     "image/jpg": "image/jpeg",
     "audio/mp3": "audio/mpeg",
@@ -199,37 +197,6 @@ _ALIASES = {
     "audio/x-flac": "audio/flac",
     "audio/x-m4a": "audio/mp4",
 }
-_EXTENSIONS = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".webp": "image/webp",
-    ".gif": "image/gif",
-    ".mp3": "audio/mpeg",
-    ".wav": "audio/wav",
-    ".ogg": "audio/ogg",
-    ".flac": "audio/flac",
-    ".aac": "audio/aac",
-    ".m4a": "audio/mp4",
-    ".mp4": "video/mp4",
-    ".mov": "video/quicktime",
-    ".webm": "video/webm",
-}
-_SUFFIX_BY_TYPE = {
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "image/webp": ".webp",
-    "image/gif": ".gif",
-    "audio/mpeg": ".mp3",
-    "audio/wav": ".wav",
-    "audio/ogg": ".ogg",
-    "audio/flac": ".flac",
-    "audio/aac": ".aac",
-    "audio/mp4": ".m4a",
-    "video/mp4": ".mp4",
-    "video/quicktime": ".mov",
-    "video/webm": ".webm",
-}
 
 
 def normalize_content_type(value: str | None) -> str | None:
@@ -237,56 +204,21 @@ def normalize_content_type(value: str | None) -> str | None:
         return None
     base = value.split(";", 1)[0].strip().lower()
     base = _ALIASES.get(base, base)
-    return base if base in _KIND_BY_TYPE else None
-
-
-def sniff_content_type(head: bytes) -> str | None:
-    """Recognise a media file from its first bytes (the most reliable of our three hints)."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        return "audio/wav"
-    if head.startswith(b"ID3"):
-        return "audio/mpeg"
-    if len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
-        # MPEG audio frame sync; layer bits 00 mean an ADTS (AAC) stream instead.
-        return "audio/mpeg" if head[1] & 0x06 else "audio/aac"
-    if head.startswith(b"OggS"):
-        return "audio/ogg"
-    if head.startswith(b"fLaC"):
-        return "audio/flac"
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand == b"qt  ":
-            return "video/quicktime"
-        return "audio/mp4" if brand in (b"M4A ", b"M4B ") else "video/mp4"
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return "video/webm"
-    return None
+    return base if base in EXTENSIONS else None
 
 
 def detect_content_type(path: Path, *, header: str | None = None, url: str | None = None) -> str | None:
     """Bytes first, then the response's Content-Type, then the URL's file extension."""
     with path.open("rb") as f:
-        sniffed = sniff_content_type(f.read(64))
+        sniffed = sniff_content_type(f.read(SNIFF_BYTES))
     if sniffed:
         return sniffed
     declared = normalize_content_type(header)
     if declared:
         return declared
     if url and not url.startswith("data:"):
-        return _EXTENSIONS.get(Path(urlsplit(url).path).suffix.lower())
+        return content_type_from_name(urlsplit(url).path)
     return None
-
-
-def kind_of(content_type: str) -> MediaKind | None:
-    return _KIND_BY_TYPE.get(content_type)
 
 
 @dataclass(frozen=True)
@@ -305,13 +237,13 @@ class SavedFile:
 def _finalize(part: Path, dest: Path, size: int, *, header: str | None, url: str | None) -> SavedFile:
     """Name the finished download after what it really is, or refuse it."""
     content_type = detect_content_type(part, header=header, url=url)
-    kind = kind_of(content_type) if content_type else None
+    kind = kind_of(content_type) if content_type in EXTENSIONS else None
     if content_type is None or kind is None:
         part.unlink(missing_ok=True)
         raise GenerationFailed(
             f"the upstream returned a file that is not a recognised image, audio or video ({dest.name})"
         )
-    final = dest if dest.suffix else dest.with_name(dest.name + _SUFFIX_BY_TYPE[content_type])
+    final = dest if dest.suffix else dest.with_name(f"{dest.name}.{EXTENSIONS[content_type]}")
     part.replace(final)
     return SavedFile(path=final, content_type=content_type, kind=kind, size=size)
 
@@ -519,6 +451,29 @@ class UpstreamHTTP:
         self.allow_private_urls = allow_private_urls
         self.max_download_bytes = max_download_bytes
 
+    @classmethod
+    def with_credential(
+        cls,
+        provider: str,
+        scheme: str,
+        credential: str,
+        client: httpx.Client | None = None,
+        *,
+        read_timeout: float = READ_TIMEOUT,
+        allow_private_urls: bool = False,
+        max_download_bytes: int = MAX_DOWNLOAD_BYTES,
+    ) -> UpstreamHTTP:
+        """A session sending ``Authorization: <scheme> <credential>``, whose messages never
+        carry the credential; on a client of its own (``make_client``) unless given one."""
+        return cls(
+            provider,
+            client or make_client(read=read_timeout),
+            auth_headers={"Authorization": f"{scheme} {credential}"},
+            secrets=[credential],
+            allow_private_urls=allow_private_urls,
+            max_download_bytes=max_download_bytes,
+        )
+
     def __repr__(self) -> str:
         return f"UpstreamHTTP(provider={self.provider!r})"
 
@@ -538,6 +493,19 @@ class UpstreamHTTP:
         if check and not response.is_success:
             raise self.error(response)
         return response
+
+    def cancel(self, method: str, url: str, *, tolerated: Collection[int]) -> None:
+        """Ask the upstream to stop a job, best effort: a failure is logged, never raised.
+
+        ``tolerated`` are the error statuses meaning nothing is left to stop (finished, gone).
+        """
+        try:
+            response = self.request(method, url, check=False)
+        except ProviderError as error:
+            log_cancel_failure(self.provider, error)
+            return
+        if not response.is_success and response.status_code not in tolerated:
+            log_cancel_failure(self.provider, self.error(response))
 
     def json(self, method: str, url: str, **kwargs: Any) -> Any:
         response = self.request(method, url, **kwargs)
@@ -586,6 +554,11 @@ class UpstreamHTTP:
         a, b = urlsplit(url), urlsplit(base)
         return (a.scheme, a.netloc) == (b.scheme, b.netloc)
 
+    def own_url(self, url: object, base: str, fallback: str) -> str:
+        """A URL from the provider's answer if it is on ``base``'s origin, else ``fallback``:
+        only URLs on the provider's own host get our credentials."""
+        return url if isinstance(url, str) and self.same_origin(url, base) else fallback
+
 
 # --- small mapping helpers ------------------------------------------------------------------
 
@@ -629,6 +602,22 @@ def nearest_aspect_ratio(width: int, height: int, allowed: Iterable[str]) -> str
 
 def unsupported_mode(provider: str, mode: str) -> ProviderError:
     return ProviderError(f"the {provider} adapter does not support mode {mode!r}")
+
+
+def poll_outcome(poll: Callable[P, PollResult]) -> Callable[P, PollResult]:
+    """For an adapter's ``poll``: a retryable error propagates (the runner polls again
+    later); any other provider error ends the job as a failed ``PollResult``."""
+
+    @functools.wraps(poll)
+    def settled(*args: P.args, **kwargs: P.kwargs) -> PollResult:
+        try:
+            return poll(*args, **kwargs)
+        except ProviderError as error:
+            if error.retryable:
+                raise
+            return PollResult(state="failed", error=error)
+
+    return settled
 
 
 def log_cancel_failure(provider: str, error: ProviderError) -> None:

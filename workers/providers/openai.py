@@ -39,8 +39,8 @@ from workers.providers.http import (
     MAX_DOWNLOAD_BYTES,
     SavedFile,
     UpstreamHTTP,
-    make_client,
     parse_size,
+    poll_outcome,
     unsupported_mode,
     write_base64,
 )
@@ -67,11 +67,12 @@ class OpenAIProvider:
         max_download_bytes: int = MAX_DOWNLOAD_BYTES,
     ) -> None:
         self._base_url = base_url.rstrip("/")
-        self._http = UpstreamHTTP(
+        self._http = UpstreamHTTP.with_credential(
             self.name,
-            client or make_client(read=_READ_TIMEOUT),
-            auth_headers={"Authorization": f"Bearer {api_key}"},
-            secrets=[api_key],
+            "Bearer",
+            api_key,
+            client,
+            read_timeout=_READ_TIMEOUT,
             allow_private_urls=allow_private_urls,
             max_download_bytes=max_download_bytes,
         )
@@ -84,23 +85,19 @@ class OpenAIProvider:
     def submit(self, request: GenerationRequest) -> UpstreamHandle:
         return UpstreamHandle(provider=self.name, request_id=request.job_id, data={"call": self._call(request)})
 
+    @poll_outcome  # a retryable error: the runner polls (that is: calls) again later
     def poll(self, handle: UpstreamHandle, ctx: JobContext) -> PollResult:
         call = handle.data["call"]
         url = f"{self._base_url}/{call['endpoint']}"
         ctx.check_cancelled()  # the next request is the paid one
-        try:
-            if call["endpoint"] == "audio/speech":
-                saved = self._http.stream_to("POST", url, ctx.workdir / "openai-speech", json=call["json"])
-                return _completed([_expect(saved, "audio")])
-            if call["endpoint"] == "images/edits":
-                answer = self._edit(url, call, ctx)
-            else:
-                answer = self._http.json("POST", url, json=call["json"])
-            return _completed(self._save_images(answer, ctx))
-        except ProviderError as error:
-            if error.retryable:
-                raise  # the runner polls (that is: calls) again later
-            return PollResult(state="failed", error=error)
+        if call["endpoint"] == "audio/speech":
+            saved = self._http.stream_to("POST", url, ctx.workdir / "openai-speech", json=call["json"])
+            return _completed([_expect(saved, "audio")])
+        if call["endpoint"] == "images/edits":
+            answer = self._edit(url, call, ctx)
+        else:
+            answer = self._http.json("POST", url, json=call["json"])
+        return _completed(self._save_images(answer, ctx))
 
     def cancel(self, handle: UpstreamHandle) -> None:
         """Nothing runs upstream between our calls: a call in flight ends with its poll."""

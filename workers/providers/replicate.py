@@ -36,11 +36,10 @@ from workers.providers.http import (
     CallbackURL,
     UpstreamHTTP,
     input_reference,
-    log_cancel_failure,
-    make_client,
     nearest_aspect_ratio,
     parse_size,
     percent_from_logs,
+    poll_outcome,
     unsupported_mode,
 )
 
@@ -70,11 +69,11 @@ class ReplicateProvider:
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._callback_url = callback_url
-        self._http = UpstreamHTTP(
+        self._http = UpstreamHTTP.with_credential(
             self.name,
-            client or make_client(),
-            auth_headers={"Authorization": f"Bearer {token}"},
-            secrets=[token],
+            "Bearer",
+            token,
+            client,
             allow_private_urls=allow_private_urls,
             max_download_bytes=max_download_bytes,
         )
@@ -102,52 +101,39 @@ class ReplicateProvider:
             raise UpstreamUnavailable("replicate: the prediction answer carries no id")
         urls = prediction.get("urls") if isinstance(prediction.get("urls"), dict) else {}
         own = f"{self._base_url}/predictions/{prediction_id}"
+        # Only URLs on the API host get our token; anything else in the answer is ignored.
         return UpstreamHandle(
             provider=self.name,
             request_id=prediction_id,
             data={
-                "get_url": self._own_url(urls.get("get"), own),
-                "cancel_url": self._own_url(urls.get("cancel"), f"{own}/cancel"),
+                "get_url": self._http.own_url(urls.get("get"), self._base_url, own),
+                "cancel_url": self._http.own_url(urls.get("cancel"), self._base_url, f"{own}/cancel"),
             },
         )
 
+    @poll_outcome
     def poll(self, handle: UpstreamHandle, ctx: JobContext) -> PollResult:
-        try:
-            prediction = self._http.json("GET", handle.data["get_url"])
-            status = prediction.get("status") if isinstance(prediction, dict) else None
-            if status == "starting":
-                return PollResult(state="pending", progress=0.0)
-            if status == "processing":
-                percent = percent_from_logs(str(prediction.get("logs") or ""))
-                return PollResult(state="pending", progress=min(percent, 99.0) if percent is not None else None)
-            if status == "succeeded":
-                return self._finish(prediction.get("output"), ctx)
-            if status == "failed":
-                error = prediction.get("error") or "the prediction failed"
-                return PollResult(state="failed", error=GenerationFailed(f"replicate: {error}"))
-            if status in ("canceled", "aborted"):
-                return PollResult(state="failed", error=GenerationFailed(f"replicate: the prediction was {status}"))
-            raise UpstreamUnavailable(f"replicate: unexpected prediction status {status!r}")
-        except ProviderError as error:
-            if error.retryable:
-                raise  # the runner polls again later
-            return PollResult(state="failed", error=error)
+        prediction = self._http.json("GET", handle.data["get_url"])
+        status = prediction.get("status") if isinstance(prediction, dict) else None
+        if status == "starting":
+            return PollResult(state="pending", progress=0.0)
+        if status == "processing":
+            percent = percent_from_logs(str(prediction.get("logs") or ""))
+            return PollResult(state="pending", progress=min(percent, 99.0) if percent is not None else None)
+        if status == "succeeded":
+            return self._finish(prediction.get("output"), ctx)
+        if status == "failed":
+            error = prediction.get("error") or "the prediction failed"
+            return PollResult(state="failed", error=GenerationFailed(f"replicate: {error}"))
+        if status in ("canceled", "aborted"):
+            return PollResult(state="failed", error=GenerationFailed(f"replicate: the prediction was {status}"))
+        raise UpstreamUnavailable(f"replicate: unexpected prediction status {status!r}")
 
     def cancel(self, handle: UpstreamHandle) -> None:
-        try:
-            response = self._http.request("POST", handle.data["cancel_url"], check=False)
-        except ProviderError as error:
-            log_cancel_failure(self.name, error)
-            return
         # A finished prediction cannot be canceled; that is not a failure of ours.
-        if not response.is_success and response.status_code not in (404, 409, 422):
-            log_cancel_failure(self.name, self._http.error(response))
+        self._http.cancel("POST", handle.data["cancel_url"], tolerated=(404, 409, 422))
 
     # --- internals ----------------------------------------------------------------------
-
-    def _own_url(self, url: object, fallback: str) -> str:
-        # Only URLs on the API host get our token; anything else in the answer is ignored.
-        return url if isinstance(url, str) and self._http.same_origin(url, self._base_url) else fallback
 
     def _finish(self, output: Any, ctx: JobContext) -> PollResult:
         urls = _output_urls(output)
