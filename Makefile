@@ -22,7 +22,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy shared
+	$(BIN)/mypy shared workers api cli
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.modes

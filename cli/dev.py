@@ -17,6 +17,7 @@ from pathlib import Path
 
 import typer
 
+from shared.embedded import EmbeddedPostgres, EmbeddedRedis
 from shared.settings import dev_env_path, reset_settings
 
 DEV_EMAIL = "dev@atelier.local"
@@ -71,7 +72,7 @@ def run_dev(port: int, flower_port: int) -> int:
     os.environ["ATELIER_HOME"] = str(home)
     home.mkdir(parents=True, exist_ok=True)
     previous = _read_env_file(dev_env_path())
-    embedded = []
+    embedded: list[EmbeddedPostgres | EmbeddedRedis] = []
     database_url = os.environ.get("ATELIER_DATABASE_URL")
     redis_url = os.environ.get("ATELIER_REDIS_URL")
     if not database_url:
@@ -154,12 +155,18 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
     while not stopping:
         for child in children:
             if child.poll() is not None:
-                typer.echo(f"a child process exited ({child.args[3:]}, code {child.returncode}); stopping",
+                typer.echo(f"a child process exited ({_describe(child)}, code {child.returncode}); stopping",
                            err=True)
                 return 1
         time.sleep(0.5)
     typer.echo("stopping …")
     return 0
+
+
+def _describe(child: subprocess.Popen[bytes]) -> str:
+    """``api --port 8000`` for ``python -m cli api --port 8000``."""
+    args = child.args if isinstance(child.args, list) else [child.args]
+    return " ".join(str(arg) for arg in args[3:])
 
 
 def _stop(children: list[subprocess.Popen[bytes]]) -> None:

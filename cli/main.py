@@ -79,6 +79,7 @@ def keys_revoke(key_id: str, as_json: JsonOpt = False) -> None:
 
     def act(session: Any) -> dict[str, Any]:
         key = revoke_key(session, key_id)
+        assert key.revoked_at is not None
         return {"id": key.id, "revoked": True, "revoked_at": key.revoked_at.isoformat()}
 
     data = _operate(act)

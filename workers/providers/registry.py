@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from shared import signed
 from shared.settings import Settings, get_settings
 from workers.providers.base import GenerationRequest, Provider, UpstreamProvider
+from workers.providers.http import CallbackURL
 
 
 @lru_cache
@@ -33,14 +34,15 @@ def _operator_network(base_url: str) -> bool:
     return address.is_loopback or address.is_private
 
 
-def _callbacks(settings: Settings, provider: str):  # type: ignore[no-untyped-def]
+def _callbacks(settings: Settings, provider: str) -> CallbackURL | None:
     """Per-job provider webhook URL, when the API is reachable from outside."""
     if not settings.public_url:
         return None
+    base = settings.public_url.rstrip("/")
 
     def build(request: GenerationRequest) -> str:
         token = signed.callback_token(settings, provider, request.job_id)
-        return f"{settings.public_url.rstrip('/')}/v1/providers/{provider}/callback/{token}"
+        return f"{base}/v1/providers/{provider}/callback/{token}"
 
     return build
 
