@@ -35,8 +35,7 @@ from pathlib import Path
 
 import httpx
 import redis
-from sqlalchemy import create_engine, func, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text, update
 
 from shared.embedded import free_port, start_postgres, start_redis
 
@@ -70,19 +69,13 @@ def services(tmp: Path) -> Iterator[tuple[str, str]]:
 def fresh_database(server_url: str) -> Iterator[str]:
     """A database of this run's own, dropped afterwards."""
     from shared.db.session import reset_engine
+    from shared.embedded import scratch_database
 
-    base = make_url(server_url).set(drivername="postgresql+psycopg")
-    name = f"atelier_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        reset_engine()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(server_url, "atelier_bench") as url:
+        try:
+            yield url
+        finally:
+            reset_engine()
 
 
 def configure(database_url: str, redis_url: str, tmp: Path) -> None:

