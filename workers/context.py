@@ -37,6 +37,6 @@ class WorkerContext:
             return
         self._last_write = now
         with session_scope() as session:
-            running = service.report_progress(session, self.job_id, max(self._last_percent, 0))
+            running = service.report_progress(session, self.job_id, None)
         if not running:
             raise JobAborted(self.job_id)

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from shared import queue
@@ -153,16 +154,21 @@ def claim(session: Session, job_id: str) -> Job | None:
     return job
 
 
-def report_progress(session: Session, job_id: str, progress: int) -> bool:
-    """Record progress and heartbeat; False when the job is no longer running (cancelled)."""
+def report_progress(session: Session, job_id: str, progress: int | None) -> bool:
+    """Record the heartbeat, and progress if given (it never goes backwards); False when the job is
+    no longer running (cancelled)."""
+    values: dict[str, Any] = {"updated_at": datetime.now(UTC)}
+    if progress is not None:
+        values["progress"] = func.greatest(Job.progress, max(0, min(progress, 99)))
+    previous = select(Job.progress).where(Job.id == job_id).scalar_subquery()
     row = session.execute(
-        update(Job).where(Job.id == job_id, Job.status == "running")
-        .values(progress=max(0, min(progress, 99)), updated_at=datetime.now(UTC))
-        .returning(Job.id, Job.status, Job.progress)
+        update(Job).where(Job.id == job_id, Job.status == "running").values(**values)
+        .returning(Job.id, Job.status, Job.progress, previous.label("previous"))
     ).one_or_none()
     if row is None:
         return False
-    after_commit(session, lambda: notify.publish_event(row.id, row.status, row.progress))
+    if row.progress != row.previous:
+        after_commit(session, lambda: notify.publish_event(row.id, row.status, row.progress))
     return True
 
 
