@@ -21,7 +21,6 @@ from shared.embedded import EmbeddedPostgres, EmbeddedRedis
 from shared.settings import dev_env_path, reset_settings
 
 DEV_EMAIL = "dev@atelier.local"
-DEV_CREDITS = 1000
 
 
 def _read_env_file(path: Path) -> dict[str, str]:
@@ -42,11 +41,10 @@ def _write_env_file(path: Path, values: dict[str, str]) -> None:
 
 
 def _dev_key(previous_key: str | None) -> tuple[str, str]:
-    """The dev account (starter plan, topped up to 1,000 credits once) and a working key."""
+    """The dev account (starter plan: 1,000 monthly credits and the signup credit) and a working key."""
     from sqlalchemy import select
 
     from shared.accounts import authenticate, create_account, create_key
-    from shared.credits.ledger import grant
     from shared.db.models import Account
     from shared.db.session import session_scope
     from shared.errors import Unauthenticated
@@ -55,8 +53,6 @@ def _dev_key(previous_key: str | None) -> tuple[str, str]:
         account = session.scalars(select(Account).where(Account.email == DEV_EMAIL)).one_or_none()
         if account is None:
             account = create_account(session, DEV_EMAIL, "starter")
-            if account.balance < DEV_CREDITS:
-                grant(session, account.id, DEV_CREDITS - account.balance, reason="dev account")
         if previous_key:
             try:
                 if authenticate(session, previous_key).account_id == account.id:
