@@ -1,4 +1,4 @@
-"""The offline ``local`` provider: every mode rendered in-process, deterministically."""
+"""The offline ``local`` provider: every mode rendered in-process, repeatable per prompt and seed."""
 
 from __future__ import annotations
 
