@@ -58,6 +58,9 @@ class Settings(BaseSettings):
 
     fal_key: SecretStr | None = None
     fal_queue_url: str = "https://queue.fal.run"
+    #: Voice id → URL of a reference recording, for voice-cloning TTS models (fal-ai/f5-tts),
+    #: as JSON: ``{"narrator": "https://…/narrator.wav", …}``.
+    fal_voice_refs: dict[str, str] = {}
     replicate_api_token: SecretStr | None = None
     replicate_base_url: str = "https://api.replicate.com/v1"
     openai_api_key: SecretStr | None = None

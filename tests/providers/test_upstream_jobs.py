@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import time
 
 import pytest
 from PIL import Image
 
+from tests.media_samples import wav_bytes
 from tests.providers.fakes import FakeFal, FakeOpenAI, FakeReplicate
 from tests.support import ledger_sum, wait_for_job
 
@@ -26,6 +28,7 @@ def upstreams(stack_env):
     with FakeFal() as fal, FakeReplicate() as replicate, FakeOpenAI() as openai:
         env = {
             "ATELIER_FAL_KEY": fal.key, "ATELIER_FAL_QUEUE_URL": fal.base_url,
+            "ATELIER_FAL_VOICE_REFS": json.dumps({"narrator": fal.serve_file("ref.wav", wav_bytes(), "audio/wav")}),
             "ATELIER_REPLICATE_API_TOKEN": replicate.key, "ATELIER_REPLICATE_BASE_URL": replicate.base_url,
             "ATELIER_OPENAI_API_KEY": openai.key, "ATELIER_OPENAI_BASE_URL": openai.base_url,
         }
@@ -98,6 +101,18 @@ def test_speech_through_openai_is_priced_by_measured_duration(client, celery_wor
     asset = done["result"]["assets"][0]
     assert asset["kind"] == "audio" and asset["duration_seconds"] > 0
     assert done["credits_charged"] == 1  # a short clip: one started 10 s unit
+
+
+def test_voice_cloning_speech_through_fal_uses_the_configured_reference(client, celery_worker, make_account,
+                                                                        fakes):
+    caller = make_account(credits=10)
+    job = submit(client, caller, mode="audio", voice_text="Cloned, politely.", voice_id="narrator",
+                 model="fal-ai/f5-tts")
+    done = wait_for_job(client, caller, job["id"])
+    assert done["status"] == "completed", done
+    submitted = next(j for j in fakes["fal"].jobs.values() if j["input"].get("gen_text") == "Cloned, politely.")
+    assert submitted["input"]["ref_audio_url"].endswith("/files/ref.wav")
+    assert done["result"]["assets"][0]["kind"] == "audio"
 
 
 def test_music_through_fal(client, celery_worker, make_account, fakes):

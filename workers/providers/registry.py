@@ -54,7 +54,7 @@ def upstream_provider(name: str) -> UpstreamProvider:
         from workers.providers.fal import FalProvider
 
         return FalProvider(settings.fal_key.get_secret_value(), settings.fal_queue_url,
-                           callback_url=_callbacks(settings, "fal"),
+                           callback_url=_callbacks(settings, "fal"), voice_refs=settings.fal_voice_refs,
                            allow_private_urls=_operator_network(settings.fal_queue_url))
     if name == "replicate" and settings.replicate_api_token:
         from workers.providers.replicate import ReplicateProvider
