@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from shared import ratelimit
 from shared.accounts import Principal, authenticate
-from shared.catalog import Catalog
+from shared.catalog import Catalog, get_catalog
 from shared.db.session import session_scope
 from shared.errors import RateLimited
 from shared.redis_client import get_redis
@@ -47,11 +46,6 @@ def get_principal(request: Request) -> Principal:
             headers={"Retry-After": str(state.retry_after)},
         )
     return principal
-
-
-@lru_cache
-def get_catalog() -> Catalog:
-    return Catalog.from_settings(get_settings())
 
 
 DB = Annotated[Session, Depends(get_db, scope="function")]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import yaml
 
 from shared.credits.pricing import PRICING_RULES, PriceRule, rules_for
 from shared.errors import ModelNotFound
-from shared.settings import Settings
+from shared.settings import Settings, get_settings
 
 MODES = ("text_to_image", "image_to_image", "audio", "music", "image_to_video", "text_to_video")
 
@@ -148,3 +149,9 @@ class Catalog:
     def fallbacks(self, spec: ModelSpec) -> list[ModelSpec]:
         chain = [self.get(fid) for fid in spec.fallbacks]
         return [m for m in chain if m is not None and m.mode == spec.mode]
+
+
+@lru_cache
+def get_catalog() -> Catalog:
+    """The process's catalog, built once from the settings (and the models file, if any)."""
+    return Catalog.from_settings(get_settings())

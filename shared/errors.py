@@ -49,10 +49,6 @@ class NotFound(AtelierError):
     status, code = 404, "NOT_FOUND"
 
 
-class Conflict(AtelierError):
-    status, code = 409, "CONFLICT"
-
-
 class IdempotencyInProgress(AtelierError):
     status, code = 409, "IDEMPOTENCY_IN_PROGRESS"
 

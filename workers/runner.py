@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from shared import signed
 from shared.assets import file_sha256, storage_key
-from shared.catalog import Catalog
+from shared.catalog import Catalog, get_catalog
 from shared.db.models import Asset
 from shared.db.session import session_scope
 from shared.ids import new_id
@@ -163,7 +163,7 @@ def render(job: ClaimedJob) -> None:
     with tempfile.TemporaryDirectory(prefix=f"atelier-{job.id}-") as tmp, failures_end_the_job(job.id):
         workdir = Path(tmp)
         inputs = fetch_inputs(job, workdir)
-        request = build_request(job, Catalog.from_settings(get_settings()), inputs)
+        request = build_request(job, get_catalog(), inputs)
         finish(job, provider.generate(request, WorkerContext(job.id, workdir)))
 
 

@@ -20,10 +20,9 @@ from typing import Any
 from sqlalchemy import update
 
 from shared import queue
-from shared.catalog import Catalog, ModelSpec
+from shared.catalog import Catalog, ModelSpec, get_catalog
 from shared.db.models import Job
 from shared.db.session import session_scope
-from shared.settings import get_settings
 from workers.context import WorkerContext
 from workers.providers import registry
 from workers.providers.base import GenerationFailed, UpstreamHandle, UpstreamUnavailable
@@ -84,8 +83,7 @@ def _submit_chain(job: ClaimedJob, catalog: Catalog, chain: list[ModelSpec], wor
 
 
 def start(job: ClaimedJob) -> None:
-    settings = get_settings()
-    catalog = Catalog.from_settings(settings)
+    catalog = get_catalog()
     primary = catalog.get(job.model)
     if primary is None:
         raise UpstreamUnavailable(f"Model {job.model} is no longer available.")

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from shared.db.models import Account, LedgerEntry, Plan
+from shared.db.models import Account, LedgerEntry
 from shared.errors import InsufficientCredits, NotFound
 
 # Spendable capacity: balance not held, plus the plan's overage allowance.
@@ -65,10 +65,10 @@ def hold(session: Session, account_id: str, job_id: str, amount: int,
         {"amount": amount, "id": account_id},
     ).one_or_none()
     if row is None:
+        spendable = max(available(session, account_id), 0)
         raise InsufficientCredits(
-            f"This job needs {amount} credits; {max(available(session, account_id), 0)} are available.",
-            details={"required": amount, "available": max(available(session, account_id), 0),
-                     "breakdown": breakdown},
+            f"This job needs {amount} credits; {spendable} are available.",
+            details={"required": amount, "available": spendable, "breakdown": breakdown},
         )
     _record(session, account_id, "hold", 0, amount, row.balance, row.held, job_id=job_id,
             details={"breakdown": breakdown})
@@ -101,8 +101,7 @@ def settle(session: Session, account_id: str, job_id: str, held: int, price: int
     account = session.execute(
         select(Account).where(Account.id == account_id).with_for_update()
     ).scalar_one()
-    plan = session.get(Plan, account.plan_id)
-    assert plan is not None
+    plan = account.plan
     overage = plan.overage_limit_credits if plan.overage_enabled else 0
     capacity_after_release = account.balance - (account.held - held) + overage
     charged = min(price, max(held, capacity_after_release))
