@@ -98,8 +98,10 @@ def settle(session: Session, account_id: str, job_id: str, held: int, price: int
     capacity (balance not held by other jobs, plus overage) allows; the rest is recorded as
     a shortfall and never drives the balance below what the plan permits.
     """
+    # FOR NO KEY UPDATE: it does not conflict with the key-share locks that inserts referencing
+    # the account (assets, ledger rows) take, so two completions of one account queue, never deadlock.
     account = session.execute(
-        select(Account).where(Account.id == account_id).with_for_update()
+        select(Account).where(Account.id == account_id).with_for_update(key_share=True)
     ).scalar_one()
     plan = account.plan
     overage = plan.overage_limit_credits if plan.overage_enabled else 0

@@ -179,14 +179,16 @@ def lock_running(session: Session, job_id: str) -> Job | None:
 
 
 def complete(session: Session, job: Job, outputs: Sequence[Asset]) -> None:
-    """Record results, price what was produced, settle credits and mark completed — one transaction."""
-    for asset in outputs:
-        session.add(asset)
-    session.flush()
+    """Record results, price what was produced, settle credits and mark completed — one transaction.
+
+    Lock order: the job row (locked by the caller), then the account row, then the inserts.
+    """
     rules = _rules(job)
     actual = price(rules, measured_usage(job, outputs), job.inputs)
     settlement = ledger.settle(session, job.account_id, job.id, job.held_credits, actual.credits,
                                actual.breakdown)
+    for asset in outputs:
+        session.add(asset)
     job.status = "completed"
     job.progress = 100
     job.held_credits = 0
