@@ -6,10 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: dev test lint typecheck bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml client/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev]" -e client
 	@touch $(STAMP)
 
 dev: $(STAMP)
@@ -23,6 +23,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy shared workers api cli
+	$(BIN)/mypy -p atelier.client
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.modes
