@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import redis
 from fastapi import FastAPI, Request
@@ -13,6 +12,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import AtelierError, NotFound, ServiceUnavailable, ValidationError
+from shared.jobs.modes import MODE_NAMES
+from shared.jobs.requests import describe_errors
 
 log = logging.getLogger("atelier.api")
 
@@ -23,21 +24,13 @@ def render(exc: AtelierError) -> JSONResponse:
     return JSONResponse(exc.to_dict(), status_code=exc.status, headers=exc.headers or None)
 
 
-def _field(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
-    return ".".join(parts) or "body"
-
-
 def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = []
-    for err in exc.errors():
-        if err.get("type") == "json_invalid":
-            return render(ValidationError("The request body is not valid JSON.",
-                                          details={"errors": [{"field": "body", "message": "malformed JSON"}]}))
-        errors.append({"field": _field(tuple(err.get("loc", ()))), "message": err.get("msg", "invalid")})
-    message = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "Invalid request."
-    return render(ValidationError(message, details={"errors": errors}))
+    if any(err.get("type") == "json_invalid" for err in exc.errors()):
+        return render(ValidationError("The request body is not valid JSON.",
+                                      details={"errors": [{"field": "body", "message": "malformed JSON"}]}))
+    # Job request errors name the field, not the mode's model (``prompt``, not ``text_to_image.prompt``).
+    return render(describe_errors(exc.errors(), MODE_NAMES))
 
 
 def _http(request: Request, exc: Exception) -> JSONResponse:

@@ -133,12 +133,12 @@ def running_jobs(account_id: str, count: int) -> list[str]:
     from api.deps import get_catalog
     from shared.db.models import Job
     from shared.db.session import session_scope
-    from shared.jobs import spec
+    from shared.jobs import modes
     from shared.jobs.service import create_job
     from shared.settings import get_settings
 
     with session_scope() as session:
-        ids = [create_job(session, account_id, spec.parse({"mode": "text_to_image", "prompt": f"bench {i}"}),
+        ids = [create_job(session, account_id, modes.parse({"mode": "text_to_image", "prompt": f"bench {i}"}),
                           get_catalog(), get_settings()).id for i in range(count)]
         session.execute(update(Job).where(Job.id.in_(ids))
                         .values(status="running", attempts=1, started_at=func.now()))

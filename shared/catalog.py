@@ -13,21 +13,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 
-from shared.credits.pricing import PRICING_RULES, PriceRule, rules_for
+from shared.credits.pricing import PriceRule
 from shared.errors import ModelNotFound
+from shared.jobs.modes import MODE_NAMES, MODES, MUSIC_SECONDS, VIDEO_SECONDS, Mode, spec_for
+from shared.jobs.requests import Size
+from shared.media.voices import VOICE_IDS
 from shared.settings import Settings, get_settings
-
-MODES = ("text_to_image", "image_to_image", "audio", "music", "image_to_video", "text_to_video")
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     id: str
-    mode: str
+    mode: Mode
     provider: str
     provider_model: str
     #: Per-model price rules; ``None`` means the mode's rules.
@@ -38,22 +39,22 @@ class ModelSpec:
 
     @property
     def price_rules(self) -> list[PriceRule]:
-        return list(self.pricing) if self.pricing is not None else rules_for(self.mode, PRICING_RULES)
+        return list(self.pricing if self.pricing is not None else MODES[self.mode].pricing)
 
 
-def _local(model_id: str, mode: str, **caps: Any) -> ModelSpec:
+def _local(model_id: str, mode: Mode, **caps: Any) -> ModelSpec:
     return ModelSpec(model_id, mode, "local", model_id.split("/", 1)[1], default=True, capabilities=caps)
 
 
 BUILTIN: tuple[ModelSpec, ...] = (
-    _local("local/sketch-1", "text_to_image", sizes=["512x512", "1024x1024", "1792x1024", "1024x1792"],
+    _local("local/sketch-1", "text_to_image", sizes=list(get_args(Size)),
            max_images=4, output="image/png"),
     _local("local/remix-1", "image_to_image", output="image/png"),
-    _local("local/voice-1", "audio", voices=["casual_male", "casual_female", "narrator", "news_anchor"],
+    _local("local/voice-1", "audio", voices=list(VOICE_IDS),
            output=["audio/mpeg", "audio/wav"]),
-    _local("local/compose-1", "music", max_duration_seconds=47, output=["audio/mpeg", "audio/wav"]),
+    _local("local/compose-1", "music", max_duration_seconds=MUSIC_SECONDS.high, output=["audio/mpeg", "audio/wav"]),
     _local("local/avatar-1", "image_to_video", output="video/mp4"),
-    _local("local/motion-1", "text_to_video", max_duration_seconds=10, output="video/mp4"),
+    _local("local/motion-1", "text_to_video", max_duration_seconds=VIDEO_SECONDS.high, output="video/mp4"),
     ModelSpec("fal-ai/flux/dev", "text_to_image", "fal", "fal-ai/flux/dev",
               fallbacks=("black-forest-labs/flux-schnell",)),
     ModelSpec("fal-ai/flux/dev/image-to-image", "image_to_image", "fal", "fal-ai/flux/dev/image-to-image"),
@@ -80,9 +81,9 @@ def enabled_providers(settings: Settings) -> set[str]:
 
 def _spec_from_dict(raw: dict[str, Any]) -> ModelSpec:
     try:
-        mode = raw["mode"]
-        if mode not in MODES:
-            raise ValueError(f"unknown mode {mode!r}")
+        if raw["mode"] not in MODE_NAMES:
+            raise ValueError(f"unknown mode {raw['mode']!r}")
+        mode = spec_for(raw["mode"]).name
         pricing = raw.get("pricing")
         return ModelSpec(
             id=raw["id"], mode=mode, provider=raw["provider"],

@@ -24,15 +24,6 @@ POLL_JOB = "jobs.poll"
 CANCEL_UPSTREAM = "jobs.cancel_upstream"
 DELIVER_WEBHOOK = "webhooks.deliver"
 
-QUEUE_BY_MODE = {
-    "text_to_image": FAST,
-    "image_to_image": FAST,
-    "audio": FAST,
-    "music": SLOW,
-    "image_to_video": SLOW,
-    "text_to_video": SLOW,
-}
-
 
 def celery_config() -> dict[str, Any]:
     """Broker settings shared by the producer (API) and the worker app."""
@@ -65,10 +56,13 @@ def reset_producer() -> None:
 
 
 def send(name: str, args: list[Any], queue: str, *, countdown: float | None = None,
-         kwargs: dict[str, Any] | None = None) -> None:
-    producer().send_task(name, args=args, kwargs=kwargs, queue=queue, countdown=countdown)
+         kwargs: dict[str, Any] | None = None, time_limits: tuple[float, float] | None = None) -> None:
+    """Publish a task; ``time_limits`` (soft, hard) override the task's own for this run."""
+    soft, hard = time_limits or (None, None)
+    producer().send_task(name, args=args, kwargs=kwargs, queue=queue, countdown=countdown,
+                         soft_time_limit=soft, time_limit=hard)
 
 
 def send_after_commit(session: Session, name: str, args: list[Any], queue: str,
-                      *, countdown: float | None = None) -> None:
-    after_commit(session, lambda: send(name, args, queue, countdown=countdown))
+                      *, countdown: float | None = None, time_limits: tuple[float, float] | None = None) -> None:
+    after_commit(session, lambda: send(name, args, queue, countdown=countdown, time_limits=time_limits))

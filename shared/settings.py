@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     #: A running job whose heartbeat is older than this is considered lost.
     heartbeat_timeout_seconds: int = 300
     max_job_attempts: int = 3
+    #: Mode → hard time limit of one run in seconds, overriding the mode registry's, as JSON:
+    #: ``{"text_to_video": 1200}``. The soft limit (the job fails as TIMEOUT) comes 10 % earlier.
+    job_time_limits: dict[str, float] = {}
 
     fal_key: SecretStr | None = None
     fal_queue_url: str = "https://queue.fal.run"

@@ -23,6 +23,7 @@ from shared import queue
 from shared.catalog import Catalog, ModelSpec, get_catalog
 from shared.db.models import Job
 from shared.db.session import session_scope
+from shared.jobs import modes
 from workers.context import WorkerContext
 from workers.providers import registry
 from workers.providers.base import GenerationFailed, UpstreamHandle, UpstreamUnavailable
@@ -50,7 +51,7 @@ def _set_upstream(job: ClaimedJob, upstream: dict[str, Any]) -> bool:
             .values(upstream=upstream, updated_at=datetime.now(UTC)).returning(Job.id)
         ).scalar_one_or_none()
         if updated and upstream.get("state") == "submitted":
-            queue.send_after_commit(session, queue.POLL_JOB, [job.id], queue.QUEUE_BY_MODE[job.mode],
+            queue.send_after_commit(session, queue.POLL_JOB, [job.id], modes.spec_for(job.mode).queue,
                                     countdown=poll_delay(upstream.get("polls", 0)))
         return updated is not None
 

@@ -11,10 +11,11 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from api import idempotent
 from api.deps import DB, AppSettings, Auth, CatalogDep, StorageDep
-from api.schemas import JobCreate, page
+from api.schemas import page
 from shared import idempotency
 from shared.db.session import session_scope
-from shared.jobs import lifecycle, service, spec
+from shared.jobs import lifecycle, service
+from shared.jobs.modes import MODE_NAMES, JobRequest
 from shared.settings import get_settings
 from shared.views import TERMINAL, job_view
 from shared.webhooks import outbox
@@ -24,13 +25,12 @@ KEEPALIVE_SECONDS = 15.0
 
 
 @router.post("", status_code=202)
-def create_job(body: JobCreate, principal: Auth, db: DB, settings: AppSettings, catalog: CatalogDep,
+def create_job(body: JobRequest, principal: Auth, db: DB, settings: AppSettings, catalog: CatalogDep,
                idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
-    payload = body.model_dump(exclude_none=True)
     return idempotent.respond(
         db, principal.account_id, idempotency_key, "POST /v1/jobs", status=202,
-        fingerprint=lambda: idempotency.fingerprint(payload),
-        create=lambda: job_view(service.create_job(db, principal.account_id, spec.parse(payload), catalog, settings),
+        fingerprint=lambda: idempotency.fingerprint(body.given()),
+        create=lambda: job_view(service.create_job(db, principal.account_id, body, catalog, settings),
                                 settings.base_url),
     )
 
@@ -39,7 +39,7 @@ def create_job(body: JobCreate, principal: Auth, db: DB, settings: AppSettings, 
 def list_jobs(principal: Auth, db: DB, settings: AppSettings,
               limit: Annotated[int, Query(ge=1, le=100)] = 20, after: str | None = None,
               status: Annotated[str | None, Query(pattern="^(queued|running|completed|failed|aborted)$")] = None,
-              mode: Annotated[str | None, Query(pattern="^(" + "|".join(spec.FIELDS) + ")$")] = None,
+              mode: Annotated[str | None, Query(pattern="^(" + "|".join(MODE_NAMES) + ")$")] = None,
               ) -> dict[str, Any]:
     result = service.list_jobs(db, principal.account_id, limit=limit, after=after, status=status, mode=mode)
     return page([job_view(j, settings.base_url) for j in result.items], result.has_more)

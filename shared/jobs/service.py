@@ -24,82 +24,46 @@ from shared.db.pagination import Page, paginate
 from shared.db.session import after_commit
 from shared.errors import NotFound, ValidationError
 from shared.ids import new_id
-from shared.jobs import notify
-from shared.jobs.spec import ASSET_FIELDS, JobSpec
-from shared.media.voices import estimate_speech_seconds
-from shared.settings import Settings
+from shared.jobs import modes, notify
+from shared.jobs.requests import JobRequestBase
+from shared.settings import Settings, get_settings
 from shared.views import TERMINAL
 from shared.webhooks.addresses import validate_webhook_url
 
-#: An avatar clip lasts as long as its audio; longer uploads are refused rather than rendered.
-MAX_AVATAR_AUDIO_SECONDS = 120.0
 
-
-def _input_assets(session: Session, account_id: str, spec: JobSpec) -> dict[str, Asset]:
-    found = {}
-    kinds = {role: kind for role, kind in ASSET_FIELDS.values()}
-    fields = {role: name for name, (role, _) in ASSET_FIELDS.items()}
-    for role, asset_id in spec.assets.items():
+def _input_assets(session: Session, account_id: str, request: JobRequestBase) -> dict[str, Asset]:
+    found: dict[str, Asset] = {}
+    for name, field in request.asset_fields.items():
+        asset_id = getattr(request, name, None)
+        if asset_id is None:
+            continue
         asset = session.get(Asset, asset_id)
         if asset is None or asset.account_id != account_id:
-            raise NotFound(f"No asset {asset_id}.", details={"field": fields[role]})
-        if asset.kind != kinds[role]:
-            raise ValidationError.field(fields[role], f"asset {asset_id} is {asset.kind}, expected {kinds[role]}")
-        found[role] = asset
-    audio = found.get("audio")
-    if spec.mode == "image_to_video" and audio and (audio.duration_seconds or 0) > MAX_AVATAR_AUDIO_SECONDS:
-        raise ValidationError.field("audio_asset_id", f"audio is {audio.duration_seconds:.1f} s; "
-                                                      f"at most {MAX_AVATAR_AUDIO_SECONDS:.0f} s")
+            raise NotFound(f"No asset {asset_id}.", details={"field": name})
+        if asset.kind != field.kind:
+            raise ValidationError.field(name, f"asset {asset_id} is {asset.kind}, expected {field.kind}")
+        if field.max_seconds is not None and (asset.duration_seconds or 0) > field.max_seconds:
+            raise ValidationError.field(name, f"{field.role} is {asset.duration_seconds:.1f} s; "
+                                              f"at most {field.max_seconds:.0f} s")
+        found[field.role] = asset
     return found
 
 
-def estimate_usage(spec: JobSpec, assets: dict[str, Asset]) -> dict[str, float]:
-    """What the request will produce, for the hold: images, or seconds of voice/music/video."""
-    p = spec.params
-    voice = estimate_speech_seconds(p["voice_text"], p.get("voice_id", "narrator")) if "voice_text" in p else 0.0
-    match spec.mode:
-        case "text_to_image":
-            return {"image": p["n"]}
-        case "image_to_image":
-            return {"image": 1}
-        case "audio":
-            return {"voice": voice}
-        case "music":
-            return {"music": p["duration_seconds"]}
-        case "text_to_video":
-            return {"video": p["duration_seconds"]}
-        case "image_to_video":
-            seconds = voice if "voice_text" in p else (assets["audio"].duration_seconds or 0.0)
-            return {"video": seconds, "voice": voice}
-    raise ValueError(spec.mode)
-
-
-def measured_usage(job: Job, outputs: Sequence[Asset]) -> dict[str, float]:
-    """What was actually produced, measured from the probed output files."""
-    if job.mode in ("text_to_image", "image_to_image"):
-        return {"image": sum(1 for a in outputs if a.kind == "image")}
-    seconds = sum(a.duration_seconds or 0.0 for a in outputs)
-    component = {"audio": "voice", "music": "music"}.get(job.mode, "video")
-    usage = {component: seconds}
-    if job.mode == "image_to_video" and "voice_text" in job.inputs:
-        usage["voice"] = seconds  # the clip lasts exactly as long as the synthesized voice
-    return usage
-
-
-def create_job(session: Session, account_id: str, spec: JobSpec, catalog: Catalog,
+def create_job(session: Session, account_id: str, request: JobRequestBase, catalog: Catalog,
                settings: Settings) -> Job:
-    model = catalog.resolve(spec.mode, spec.model)
-    assets = _input_assets(session, account_id, spec)
-    if spec.webhook_url is not None:
-        validate_webhook_url(spec.webhook_url, allow_private=settings.webhook_allow_private)
-    estimate = price(model.price_rules, estimate_usage(spec, assets), spec.params)
+    model = catalog.resolve(request.mode, request.model)
+    assets = _input_assets(session, account_id, request)
+    if request.webhook_url is not None:
+        validate_webhook_url(request.webhook_url, allow_private=settings.webhook_allow_private)
+    params = request.params()
+    estimate = price(model.price_rules, modes.spec_for(request.mode).estimate(params, assets), params)
     job = Job(
-        id=new_id("job"), account_id=account_id, mode=spec.mode, status="queued", model=model.id,
-        provider=model.provider, prompt=spec.prompt, inputs=spec.params, progress=0,
+        id=new_id("job"), account_id=account_id, mode=request.mode, status="queued", model=model.id,
+        provider=model.provider, prompt=request.prompt_text, inputs=params, progress=0,
         estimated_credits=estimate.credits, held_credits=estimate.credits, credits_charged=0,
         pricing={"rules": [asdict(r) for r in model.price_rules], "estimate": estimate.as_dict()},
-        webhook_url=spec.webhook_url,
-        webhook_events=spec.webhook_events, metadata_=spec.metadata, attempts=0,
+        webhook_url=request.webhook_url,
+        webhook_events=request.events(), metadata_=request.metadata or {}, attempts=0,
     )
     ledger.hold(session, account_id, job.id, estimate.credits, estimate.breakdown)
     session.add(job)
@@ -113,7 +77,10 @@ def create_job(session: Session, account_id: str, spec: JobSpec, catalog: Catalo
 
 
 def enqueue(session: Session, job: Job) -> None:
-    queue.send_after_commit(session, queue.RUN_JOB, [job.id], queue.QUEUE_BY_MODE[job.mode])
+    """Publish the job's run, on its mode's queue, under its mode's time limits."""
+    spec = modes.spec_for(job.mode)
+    queue.send_after_commit(session, queue.RUN_JOB, [job.id], spec.queue,
+                            time_limits=spec.time_limits(get_settings()))
 
 
 def get_job(session: Session, account_id: str, job_id: str, *, lock: bool = False) -> Job:
@@ -184,7 +151,7 @@ def complete(session: Session, job: Job, outputs: Sequence[Asset]) -> None:
     Lock order: the job row (locked by the caller), then the account row, then the inserts.
     """
     rules = _rules(job)
-    actual = price(rules, measured_usage(job, outputs), job.inputs)
+    actual = price(rules, modes.spec_for(job.mode).measure(job.inputs, outputs), job.inputs)
     settlement = ledger.settle(session, job.account_id, job.id, job.held_credits, actual.credits,
                                actual.breakdown)
     for asset in outputs:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from shared import queue
 from shared.db.models import Job
-from shared.jobs import notify, service
+from shared.jobs import modes, notify, service
 from shared.settings import Settings
 
 BATCH = 200
@@ -56,7 +56,7 @@ def sweep(session: Session, settings: Settings, now: datetime | None = None) -> 
     for job in stale_upstream:
         if (job.upstream or {}).get("state") == "submitted":
             job.updated_at = now
-            queue.send_after_commit(session, queue.POLL_JOB, [job.id], queue.QUEUE_BY_MODE[job.mode])
+            queue.send_after_commit(session, queue.POLL_JOB, [job.id], modes.spec_for(job.mode).queue)
             counts["repolled"] += 1
         else:
             service.fail(session, job, "UPSTREAM_UNAVAILABLE",

@@ -1,5 +1,8 @@
 """The public voice catalog (``GET /v1/voices``) and a speech-length estimate.
 
+The one list of voice ids: requests are checked against ``VoiceId``, the catalog shows
+``VOICES``, and each provider maps every ``VoiceId`` to its own voice.
+
 ``estimate_speech_seconds`` sizes the credit hold before any audio exists, so it
 leans long: a hold that is slightly too big is released, one that is too small is not.
 """
@@ -8,11 +11,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
+from typing import Literal, cast, get_args
+
+VoiceId = Literal["casual_male", "casual_female", "narrator", "news_anchor"]
+VOICE_IDS: tuple[VoiceId, ...] = get_args(VoiceId)
 
 
 @dataclass(frozen=True)
 class Voice:
-    id: str
+    id: VoiceId
     name: str
     description: str
     gender: str
@@ -27,7 +34,7 @@ class Voice:
         return data
 
 
-VOICES: dict[str, Voice] = {
+VOICES: dict[VoiceId, Voice] = {
     voice.id: voice
     for voice in (
         Voice("casual_male", "Casual (male)", "Relaxed, conversational American male voice.",
@@ -40,7 +47,15 @@ VOICES: dict[str, Voice] = {
               "female", "en-US", 185),
     )
 }
-DEFAULT_VOICE_ID = "narrator"
+DEFAULT_VOICE_ID: VoiceId = "narrator"
+assert tuple(VOICES) == VOICE_IDS
+
+
+
+def as_voice_id(value: str) -> VoiceId | None:
+    """``value`` as a known voice id, or None."""
+    return cast(VoiceId, value) if value in VOICES else None
+
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _DIGITS = re.compile(r"\d")
@@ -57,7 +72,7 @@ _MARGIN = 1.05
 
 def estimate_speech_seconds(text: str, voice_id: str) -> float:
     """How long ``text`` takes to say in ``voice_id``, rounded up a little."""
-    voice = VOICES.get(voice_id, VOICES[DEFAULT_VOICE_ID])
+    voice = VOICES[as_voice_id(voice_id) or DEFAULT_VOICE_ID]
     words = _WORD.findall(text)
     letters = sum(len(word) for word in words)
     # Numbers are read out ("1984" → "nineteen eighty-four"): count each digit as nine letters.

@@ -100,11 +100,11 @@ def test_long_poll_times_out_with_the_job_as_it_is(client, make_account):
     caller = make_account()
     with session_scope() as session:  # a job no worker will pick up: held in the past
         from api.deps import get_catalog
-        from shared.jobs import spec
+        from shared.jobs import modes
         from shared.jobs.service import create_job
         from shared.settings import get_settings
 
-        job = create_job(session, caller.account_id, spec.parse({"mode": "text_to_image", "prompt": "x"}),
+        job = create_job(session, caller.account_id, modes.parse({"mode": "text_to_image", "prompt": "x"}),
                          get_catalog(), get_settings())
         session.query(Job).filter(Job.id == job.id).update({"status": "running"})
         job_id = job.id

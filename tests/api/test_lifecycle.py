@@ -121,13 +121,13 @@ def _race_completion_against_cancel(account_id: str, prompt: str, png: Path) -> 
     from api.deps import get_catalog
     from shared.db.models import Job
     from shared.errors import JobNotCancelable
-    from shared.jobs import lifecycle, spec
+    from shared.jobs import lifecycle, modes
     from shared.jobs.service import create_job
     from shared.settings import get_settings
     from workers import runner
 
     with session_scope() as session:
-        job = create_job(session, account_id, spec.parse({"mode": "text_to_image", "prompt": prompt}),
+        job = create_job(session, account_id, modes.parse({"mode": "text_to_image", "prompt": prompt}),
                          get_catalog(), get_settings())
         session.info.pop("atelier_after_commit", None)  # no worker: this job is driven by hand
         job_id = job.id

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from shared.credits.pricing import PRICING_RULES, price, rules_for
+from shared.credits.pricing import price
+from shared.jobs.modes import rules_for
 
 
 def credits(mode: str, usage: dict[str, float], inputs: dict | None = None) -> int:
-    return price(rules_for(mode, PRICING_RULES), usage, inputs or {}).credits
+    return price(rules_for(mode), usage, inputs or {}).credits
 
 
 def test_images_cost_one_credit_each():

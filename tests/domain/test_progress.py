@@ -5,13 +5,13 @@ from __future__ import annotations
 from api.deps import get_catalog
 from shared.db.models import Job
 from shared.db.session import session_scope
-from shared.jobs import lifecycle, service, spec
+from shared.jobs import lifecycle, modes, service
 from shared.settings import get_settings
 
 
 def _running_job(account_id: str) -> str:
     with session_scope() as session:
-        job = service.create_job(session, account_id, spec.parse({"mode": "text_to_video", "prompt": "p"}),
+        job = service.create_job(session, account_id, modes.parse({"mode": "text_to_video", "prompt": "p"}),
                                  get_catalog(), get_settings())
         session.info.pop("atelier_after_commit", None)  # driven by hand, no worker
         job_id = job.id

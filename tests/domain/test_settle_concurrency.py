@@ -9,7 +9,7 @@ from api.deps import get_catalog
 from shared.db.models import Asset, Job
 from shared.db.session import session_scope
 from shared.ids import new_id
-from shared.jobs import service, spec
+from shared.jobs import modes, service
 from shared.settings import get_settings
 from tests.support import ledger_sum
 
@@ -20,7 +20,7 @@ def _claimed_jobs(account_id: str, count: int) -> list[str]:
     ids = []
     for _ in range(count):
         with session_scope() as session:
-            job = service.create_job(session, account_id, spec.parse({"mode": "text_to_image", "prompt": "p"}),
+            job = service.create_job(session, account_id, modes.parse({"mode": "text_to_image", "prompt": "p"}),
                                      get_catalog(), get_settings())
             session.info.pop("atelier_after_commit", None)  # driven by hand, no worker
             ids.append(job.id)

@@ -13,7 +13,7 @@ from api.deps import get_catalog
 from shared import queue
 from shared.db.models import Account, Job, LedgerEntry
 from shared.db.session import session_scope
-from shared.jobs import spec
+from shared.jobs import modes
 from shared.jobs.service import create_job
 from shared.jobs.sweeper import sweep
 from shared.settings import get_settings
@@ -51,7 +51,7 @@ def account(make_account):
 
 def new_job(account_id: str, body: dict[str, Any]) -> str:
     with session_scope() as session:
-        job = create_job(session, account_id, spec.parse(body), get_catalog(), get_settings())
+        job = create_job(session, account_id, modes.parse(body), get_catalog(), get_settings())
         return job.id
 
 

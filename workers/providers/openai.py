@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from shared.media.voices import VoiceId, as_voice_id
 from workers.providers.base import (
     GenerationFailed,
     GenerationRequest,
@@ -46,7 +47,8 @@ from workers.providers.http import (
 )
 
 #: Our voice ids → OpenAI's built-in voices (any other value is passed through as is).
-VOICES = {"casual_male": "echo", "casual_female": "nova", "narrator": "onyx", "news_anchor": "alloy"}
+VOICES: dict[VoiceId, str] = {"casual_male": "echo", "casual_female": "nova", "narrator": "onyx",
+                              "news_anchor": "alloy"}
 _SPEECH_FORMATS = {"mp3", "wav", "opus", "aac", "flac"}  # not pcm: raw samples have no header
 #: Image generation can take a minute or more; the answer arrives in one piece.
 _READ_TIMEOUT = 180.0
@@ -110,13 +112,14 @@ class OpenAIProvider:
         model = request.provider_model
         if request.mode == "audio":
             voice_id = str(p.get("voice_id") or "casual_female")
+            known = as_voice_id(voice_id)
             speech_format = str(p.get("output_format") or "mp3").lower()
             return {
                 "endpoint": "audio/speech",
                 "json": {
                     "model": model,
                     "input": p.get("voice_text") or request.prompt,
-                    "voice": VOICES.get(voice_id, voice_id),
+                    "voice": VOICES[known] if known else voice_id,
                     "response_format": speech_format if speech_format in _SPEECH_FORMATS else "mp3",
                 },
             }

@@ -24,7 +24,7 @@ from pathlib import Path
 import espeakng_loader
 import numpy as np
 
-from shared.media.voices import DEFAULT_VOICE_ID, VOICES
+from shared.media.voices import DEFAULT_VOICE_ID, VOICES, VoiceId, as_voice_id
 
 from ..base import GenerationFailed
 
@@ -38,7 +38,8 @@ class EspeakVoice:
     pitch_range: int
 
 
-ESPEAK_VOICES: dict[str, EspeakVoice] = {
+#: Every voice id, rendered by espeak-ng.
+ESPEAK_VOICES: dict[VoiceId, EspeakVoice] = {
     "casual_male": EspeakVoice("en-us+m3", pitch=42, pitch_range=62),
     "casual_female": EspeakVoice("en-us+f2", pitch=60, pitch_range=72),
     "narrator": EspeakVoice("en-gb-x-rp+m1", pitch=34, pitch_range=45),
@@ -125,10 +126,11 @@ def synthesize(text: str, voice_id: str = DEFAULT_VOICE_ID,
     Sentences are synthesised one at a time so ``progress`` (0–1) can be reported, and
     cancellation noticed, between them.
     """
-    voice = ESPEAK_VOICES.get(voice_id)
-    if voice is None:
+    known = as_voice_id(voice_id)
+    if known is None:
         raise GenerationFailed(f"unknown voice_id {voice_id!r}")
-    words_per_minute = VOICES[voice_id].words_per_minute
+    voice = ESPEAK_VOICES[known]
+    words_per_minute = VOICES[known].words_per_minute
     sentences = [s.strip() for s in _SENTENCE_END.split(text.replace("\x00", " ")) if s.strip()]
     if not sentences:
         raise GenerationFailed("voice_text has nothing to say")

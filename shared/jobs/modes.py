@@ -1,0 +1,214 @@
+"""The mode registry: everything the service knows about a kind of job, in one entry per mode.
+
+An entry holds the mode's request model (its fields, defaults and rules), the queue it runs
+on, its time limit, how it is priced, how its usage is estimated before it runs and measured
+from what it produced, and the kinds of files it produces. Adding a mode is one request model
+and one ``MODES`` entry here, plus a handler in each provider that serves it
+(``docs/architecture.md`` walks through one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import AfterValidator, Field, TypeAdapter, model_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from shared.credits.pricing import PriceRule
+from shared.db.models import Asset
+from shared.jobs.requests import (
+    AssetField,
+    AudioFormat,
+    DurationRange,
+    JobRequestBase,
+    Seed,
+    Size,
+    Text,
+    describe_errors,
+    rule,
+)
+from shared.media.voices import DEFAULT_VOICE_ID, VoiceId, estimate_speech_seconds
+from shared.queue import FAST, SLOW
+from shared.settings import Settings
+
+Mode = Literal["text_to_image", "image_to_image", "audio", "music", "image_to_video", "text_to_video"]
+OutputKind = Literal["image", "audio", "video"]
+Params = Mapping[str, Any]
+Usage = dict[str, float]
+
+MUSIC_SECONDS = DurationRange(1, 47, 30)
+VIDEO_SECONDS = DurationRange(1, 10, 5)
+
+
+class TextToImage(JobRequestBase):
+    mode: Literal["text_to_image"]
+    prompt: Text
+    negative_prompt: Text | None = None
+    n: Annotated[int, Field(ge=1, le=4)] = 1
+    size: Size = "1024x1024"
+    seed: Seed
+
+
+class ImageToImage(JobRequestBase):
+    asset_fields = {"input_image_asset_id": AssetField("image", "image")}
+    mode: Literal["image_to_image"]
+    prompt: Text
+    input_image_asset_id: str
+    strength: Annotated[float, Field(ge=0, le=1)] = 0.6
+    seed: Seed
+
+
+class Audio(JobRequestBase):
+    mode: Literal["audio"]
+    voice_text: Text
+    voice_id: VoiceId = DEFAULT_VOICE_ID
+    output_format: AudioFormat = "mp3"
+
+
+class Music(JobRequestBase):
+    mode: Literal["music"]
+    prompt: Text
+    duration_seconds: Annotated[float, AfterValidator(MUSIC_SECONDS.check)] = MUSIC_SECONDS.default
+    seed: Seed
+    output_format: AudioFormat = "mp3"
+
+
+class ImageToVideo(JobRequestBase):
+    """A talking clip: the picture speaks ``voice_text`` (synthesized) or ``audio_asset_id``."""
+
+    asset_fields = {"input_image_asset_id": AssetField("image", "image"),
+                    "audio_asset_id": AssetField("audio", "audio", max_seconds=120.0)}
+    mode: Literal["image_to_video"]
+    input_image_asset_id: str
+    prompt: Text | None = None
+    voice_text: Text | None = None
+    audio_asset_id: str | None = None
+    voice_id: VoiceId | None = None
+    seed: Seed
+
+    @model_validator(mode="after")
+    def _one_voice(self) -> ImageToVideo:
+        if (self.voice_text is None) == (self.audio_asset_id is None):
+            raise rule("give exactly one of voice_text or audio_asset_id", "voice_text")
+        if self.voice_id is not None and self.voice_text is None:
+            raise rule("only applies with voice_text", "voice_id")
+        return self
+
+    def params(self) -> dict[str, Any]:
+        params = super().params()
+        if self.voice_text is not None:
+            params.setdefault("voice_id", DEFAULT_VOICE_ID)
+        return params
+
+
+class TextToVideo(JobRequestBase):
+    mode: Literal["text_to_video"]
+    prompt: Text
+    duration_seconds: Annotated[float, AfterValidator(VIDEO_SECONDS.check)] = VIDEO_SECONDS.default
+    seed: Seed
+
+
+#: The body of ``POST /v1/jobs``: pydantic picks the model by ``mode``.
+JobRequest = Annotated[TextToImage | ImageToImage | Audio | Music | ImageToVideo | TextToVideo,
+                       Field(discriminator="mode")]
+
+
+# -- usage: estimated before the job runs (for the hold), measured from what it produced ------
+
+def _voice_seconds(params: Params) -> float:
+    text = params.get("voice_text")
+    return estimate_speech_seconds(text, params.get("voice_id", DEFAULT_VOICE_ID)) if text else 0.0
+
+
+def _avatar_estimate(params: Params, assets: Mapping[str, Asset]) -> Usage:
+    voice = _voice_seconds(params)
+    seconds = voice if "voice_text" in params else (assets["audio"].duration_seconds or 0.0)
+    return {"video": seconds, "voice": voice}
+
+
+def _images(params: Params, outputs: Sequence[Asset]) -> Usage:
+    return {"image": sum(1 for a in outputs if a.kind == "image")}
+
+
+def _seconds(component: str) -> Callable[[Params, Sequence[Asset]], Usage]:
+    def measure(params: Params, outputs: Sequence[Asset]) -> Usage:
+        return {component: sum(a.duration_seconds or 0.0 for a in outputs)}
+    return measure
+
+
+def _avatar_measure(params: Params, outputs: Sequence[Asset]) -> Usage:
+    usage = _seconds("video")(params, outputs)
+    if "voice_text" in params:
+        usage["voice"] = usage["video"]  # the clip lasts exactly as long as the synthesized voice
+    return usage
+
+
+# -- the registry -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ModeSpec:
+    name: Mode
+    request: type[JobRequestBase]
+    queue: str
+    #: Hard time limit of one run, in seconds (``ATELIER_JOB_TIME_LIMITS`` overrides it).
+    time_limit: float
+    #: The mode's price rules; a model may carry its own (``shared.catalog``).
+    pricing: tuple[PriceRule, ...]
+    estimate: Callable[[Params, Mapping[str, Asset]], Usage]
+    measure: Callable[[Params, Sequence[Asset]], Usage]
+    outputs: tuple[OutputKind, ...]
+    duration: DurationRange | None = None
+
+    @property
+    def asset_fields(self) -> Mapping[str, AssetField]:
+        return self.request.asset_fields
+
+    def time_limits(self, settings: Settings) -> tuple[float, float]:
+        """(soft, hard) seconds: at the soft limit the job fails as TIMEOUT and is cleaned up;
+        the hard limit kills the process if that clean-up hangs."""
+        hard = float(settings.job_time_limits.get(self.name, self.time_limit))
+        return hard - min(30.0, hard * 0.1), hard
+
+
+def _price(mode: Mode, *rules: tuple[Any, ...]) -> tuple[PriceRule, ...]:
+    return tuple(PriceRule(mode, *r) for r in rules)
+
+
+MODES: dict[Mode, ModeSpec] = {spec.name: spec for spec in (
+    ModeSpec("text_to_image", TextToImage, FAST, 300, _price("text_to_image", ("image", "image", 1, 1)),
+             lambda p, a: {"image": p["n"]}, _images, ("image",)),
+    ModeSpec("image_to_image", ImageToImage, FAST, 300, _price("image_to_image", ("image", "image", 1, 1)),
+             lambda p, a: {"image": 1}, _images, ("image",)),
+    ModeSpec("audio", Audio, FAST, 300, _price("audio", ("voice", "second", 10, 1)),
+             lambda p, a: {"voice": _voice_seconds(p)}, _seconds("voice"), ("audio",)),
+    ModeSpec("music", Music, SLOW, 600, _price("music", ("music", "second", 10, 1)),
+             lambda p, a: {"music": p["duration_seconds"]}, _seconds("music"), ("audio",), MUSIC_SECONDS),
+    ModeSpec("image_to_video", ImageToVideo, SLOW, 900,
+             _price("image_to_video", ("video", "second", 1, 22), ("voice", "second", 10, 1, "voice_text")),
+             _avatar_estimate, _avatar_measure, ("video",)),
+    ModeSpec("text_to_video", TextToVideo, SLOW, 900, _price("text_to_video", ("video", "second", 1, 22)),
+             lambda p, a: {"video": p["duration_seconds"]}, _seconds("video"), ("video",), VIDEO_SECONDS),
+)}
+MODE_NAMES: tuple[Mode, ...] = get_args(Mode)
+assert tuple(MODES) == MODE_NAMES, "every Mode has one registry entry, in the same order"
+
+_ADAPTER: TypeAdapter[JobRequestBase] = TypeAdapter(JobRequest)
+
+
+def spec_for(mode: str) -> ModeSpec:
+    return MODES[mode]  # type: ignore[index]
+
+
+def parse(body: Mapping[str, Any]) -> JobRequestBase:
+    """A job request from a plain dict (tests, the CLI, benchmarks); the API gets the same
+    model from FastAPI validating the body against ``JobRequest``."""
+    try:
+        return _ADAPTER.validate_python(body)
+    except PydanticValidationError as exc:
+        raise describe_errors(exc.errors(), MODE_NAMES) from None
+
+
+def rules_for(mode: str) -> list[PriceRule]:
+    return list(spec_for(mode).pricing)

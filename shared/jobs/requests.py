@@ -1,0 +1,155 @@
+"""What job request bodies are made of; each mode's own model is in ``shared.jobs.modes``.
+
+Each model names its mode with ``mode: Literal[...]``; ``shared.jobs.modes`` joins them into
+the discriminated union ``POST /v1/jobs`` validates against. Pydantic's errors are rendered in
+the contract's shape by ``describe_errors``: a missing field "is required for MODE", an
+unknown one "is not accepted for MODE", and an over-long text is ``PROMPT_TOO_LONG``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from shared.errors import AtelierError, PromptTooLong, ValidationError
+
+MAX_TEXT = 500
+Size = Literal["512x512", "1024x1024", "1792x1024", "1024x1792"]
+AudioFormat = Literal["mp3", "wav"]
+WebhookEvent = Literal["job.running", "job.completed", "job.failed", "job.aborted"]
+WEBHOOK_EVENTS = ("job.running", "job.completed", "job.failed", "job.aborted")
+DEFAULT_WEBHOOK_EVENTS = ["job.completed", "job.failed", "job.aborted"]
+#: Fields every mode takes; they describe the job, they are not the provider's parameters.
+COMMON = frozenset({"mode", "model", "webhook_url", "webhook_events", "metadata"})
+_RULE = "job_rule"
+
+
+def rule(message: str, field: str | None = None) -> PydanticCustomError:
+    """A broken request rule, in pydantic's error family; ``field`` names it when raised by a
+    whole-model check (whose location would otherwise be the model)."""
+    return PydanticCustomError(_RULE, "{message}", {"message": message, **({"field": field} if field else {})})
+
+
+def _text(value: str) -> str:
+    if not value.strip():
+        raise rule("must be a non-empty string")
+    if len(value) > MAX_TEXT:
+        raise PydanticCustomError("prompt_too_long", "is {length} characters; the maximum is {max_length}",
+                                  {"length": len(value), "max_length": MAX_TEXT})
+    return value
+
+
+def _events(value: list[str]) -> list[str]:
+    if not value or any(e not in WEBHOOK_EVENTS for e in value):
+        raise rule(f"must be a non-empty subset of {', '.join(WEBHOOK_EVENTS)}")
+    return list(dict.fromkeys(value))
+
+
+def _metadata(value: dict[str, str]) -> dict[str, str]:
+    if len(value) > 16 or any(len(k) > 64 or len(v) > 500 for k, v in value.items()):
+        raise rule("at most 16 keys (≤ 64 characters), string values ≤ 500 characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_text)]
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1, default_factory=lambda: random.randrange(2**31))]
+
+
+@dataclass(frozen=True)
+class DurationRange:
+    """Seconds a mode can produce, and what it produces when the request does not say."""
+
+    low: float
+    high: float
+    default: float
+
+    def check(self, value: float) -> float:
+        if not self.low <= value <= self.high:
+            raise rule(f"must be between {self.low:g} and {self.high:g}")
+        return value
+
+
+@dataclass(frozen=True)
+class AssetField:
+    """A request field naming an uploaded asset: its role on the job and the kind it must be."""
+
+    role: Literal["image", "audio"]
+    kind: Literal["image", "audio"]
+    #: Longest accepted duration, for audio the job's output length follows.
+    max_seconds: float | None = None
+
+
+class JobRequestBase(BaseModel):
+    """What every mode's request has; subclasses add ``mode`` and their own fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: Request fields that name input assets.
+    asset_fields: ClassVar[Mapping[str, AssetField]] = {}
+
+    mode: str
+    model: str | None = None
+    webhook_url: Annotated[str, Field(max_length=2048)] | None = None
+    webhook_events: Annotated[list[str], AfterValidator(_events)] | None = None
+    metadata: Annotated[dict[str, str], AfterValidator(_metadata)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _absent_when_null(cls, data: Any) -> Any:
+        # An explicit null means "not given", for every field of every mode.
+        return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
+
+    @property
+    def prompt_text(self) -> str | None:
+        return getattr(self, "prompt", None)
+
+    def params(self) -> dict[str, Any]:
+        """The provider's parameters, defaults filled in; stored as ``job.params``."""
+        return self.model_dump(exclude=set(COMMON) | {"prompt"}, exclude_none=True)
+
+    def assets(self) -> dict[str, str]:
+        """role → asset id, for the input assets given."""
+        return {spec.role: getattr(self, name) for name, spec in self.asset_fields.items()
+                if getattr(self, name, None) is not None}
+
+    def events(self) -> list[str]:
+        return list(self.webhook_events) if self.webhook_events else list(DEFAULT_WEBHOOK_EVENTS)
+
+    def given(self) -> dict[str, Any]:
+        """The fields as the client sent them (no defaults): what an idempotency key fingerprints."""
+        return self.model_dump(exclude_unset=True, exclude_none=True)
+
+
+def _message(err: Mapping[str, Any], mode: str | None, modes: Iterable[str]) -> tuple[str | None, str]:
+    kind, ctx = err.get("type"), err.get("ctx") or {}
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return "mode", f"must be one of {', '.join(modes)}"
+    if kind == "missing" and mode:
+        return None, f"is required for {mode}"
+    if kind == "extra_forbidden" and mode:
+        return None, f"is not accepted for {mode}"
+    if kind == "literal_error" and "expected" in ctx:
+        return None, f"must be one of {ctx['expected']}"
+    return ctx.get("field"), str(err.get("msg", "invalid"))
+
+
+def describe_errors(errors: Iterable[Mapping[str, Any]], modes: Iterable[str]) -> AtelierError:
+    """Pydantic's errors (from a job request or any other request) as our 400."""
+    modes = tuple(modes)
+    found = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header", "form")]
+        if err.get("type") == "prompt_too_long":
+            name, ctx = loc[-1], err.get("ctx") or {}
+            return PromptTooLong(f"{name} is {ctx['length']} characters; the maximum is {ctx['max_length']}.",
+                                 details={"field": name, "max_length": ctx["max_length"], "length": ctx["length"]})
+        mode = loc.pop(0) if loc and loc[0] in modes else None
+        named, message = _message(err, mode, modes)
+        found.append({"field": named or ".".join(loc) or "body", "message": message})
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in found) or "Invalid request."
+    return ValidationError(summary, details={"errors": found})
