@@ -4,24 +4,28 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from api import errors
 from api.middleware import ResponseHeaders, install_log_redaction
-from api.routers import account, assets, jobs, models, ops, providers
+from api.routers import account, assets, chat, jobs, models, ops, providers
 from shared.events import JobEventHub
+from shared.llm.upstream import new_client
 from shared.settings import get_settings
 
 
 @asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     install_log_redaction()
     hub = JobEventHub(get_settings().require_redis_url())
     await hub.start()
     app.state.events = hub
     try:
-        yield
+        # Lifespan state, per server: the relay client belongs to this server's event loop.
+        async with new_client(get_settings()) as relay_client:
+            yield {"relay_client": relay_client}
     finally:
         await hub.stop()
 
@@ -35,6 +39,6 @@ def create_app() -> FastAPI:
     )
     errors.install(app)
     app.add_middleware(ResponseHeaders)
-    for module in (ops, account, assets, jobs, models, providers):
+    for module in (ops, account, assets, jobs, models, providers, chat):
         app.include_router(module.router)
     return app

@@ -4,31 +4,51 @@ The built-in catalog holds the offline ``local`` models and the common upstream 
 ``ATELIER_MODELS_FILE`` (TOML or YAML) adds models or overrides built-in ones by id, or
 replaces the built-in list with ``include_builtin = false``. A model is *available* when its
 provider is enabled (``local`` always; upstreams when their credential is set).
+
+Chat and embedding models are relayed to OpenAI-compatible upstreams from the API process:
+OpenAI itself (``ATELIER_OPENAI_*``), or any server given in a catalog entry's own
+``base_url``, with its key read from the environment variable named by ``api_key_env``
+(an entry without ``api_key_env`` needs no key, like a local Ollama); such an entry is
+available when that variable is set.
 """
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 
 import yaml
 
 from shared.credits.pricing import PriceRule
 from shared.errors import ModelNotFound
-from shared.jobs.modes import MODE_NAMES, MODES, MUSIC_SECONDS, VIDEO_SECONDS, Mode, spec_for
+from shared.jobs.modes import MODE_NAMES, MUSIC_SECONDS, VIDEO_SECONDS, Mode, spec_for
 from shared.jobs.requests import Size
 from shared.media.voices import VOICE_IDS
 from shared.settings import Settings, get_settings
 
+#: Answered synchronously by an OpenAI-compatible upstream, without a job.
+RelayMode = Literal["chat", "embedding"]
+RELAY_MODES: tuple[RelayMode, ...] = get_args(RelayMode)
+#: The relayed modes' price rules (a job mode's are in its registry entry).
+RELAY_PRICING: dict[str, tuple[PriceRule, ...]] = {
+    "chat": (PriceRule("chat", "request", "request", 1, 1), PriceRule("chat", "tool_call", "call", 1, 1)),
+    "embedding": (PriceRule("embedding", "request", "request", 1, 1),),
+}
+#: The OpenAI-style category a mode's models are listed under.
+CATEGORY = {"text_to_image": "image", "image_to_image": "image", "audio": "audio", "music": "music",
+            "image_to_video": "video", "text_to_video": "video", "chat": "chat", "embedding": "embedding"}
+#: ``created`` of the built-in models (the catalog's own date); file entries may set theirs.
+BUILTIN_CREATED = 1763769600
 
 @dataclass(frozen=True)
 class ModelSpec:
     id: str
-    mode: Mode
+    mode: Mode | RelayMode
     provider: str
     provider_model: str
     #: Per-model price rules; ``None`` means the mode's rules.
@@ -36,10 +56,22 @@ class ModelSpec:
     fallbacks: tuple[str, ...] = ()
     default: bool = False
     capabilities: dict[str, Any] = field(default_factory=dict)
+    #: Relay models only: the upstream's OpenAI-compatible base URL and its key's variable.
+    base_url: str | None = None
+    api_key_env: str | None = None
+    created: int = BUILTIN_CREATED
+
+    @property
+    def category(self) -> str:
+        return CATEGORY[self.mode]
 
     @property
     def price_rules(self) -> list[PriceRule]:
-        return list(self.pricing if self.pricing is not None else MODES[self.mode].pricing)
+        if self.pricing is not None:
+            return list(self.pricing)
+        if self.mode in RELAY_PRICING:
+            return list(RELAY_PRICING[self.mode])
+        return list(spec_for(self.mode).pricing)
 
 
 def _local(model_id: str, mode: Mode, **caps: Any) -> ModelSpec:
@@ -65,6 +97,11 @@ BUILTIN: tuple[ModelSpec, ...] = (
     ModelSpec("black-forest-labs/flux-schnell", "text_to_image", "replicate", "black-forest-labs/flux-schnell"),
     ModelSpec("openai/gpt-image-1", "text_to_image", "openai", "gpt-image-1"),
     ModelSpec("openai/tts-1", "audio", "openai", "tts-1"),
+    ModelSpec("openai/gpt-4o-mini", "chat", "openai", "gpt-4o-mini", default=True),
+    ModelSpec("openai/gpt-4o", "chat", "openai", "gpt-4o"),
+    ModelSpec("openai/gpt-4.1-mini", "chat", "openai", "gpt-4.1-mini"),
+    ModelSpec("openai/text-embedding-3-small", "embedding", "openai", "text-embedding-3-small", default=True),
+    ModelSpec("openai/text-embedding-3-large", "embedding", "openai", "text-embedding-3-large"),
 )
 
 
@@ -81,9 +118,13 @@ def enabled_providers(settings: Settings) -> set[str]:
 
 def _spec_from_dict(raw: dict[str, Any]) -> ModelSpec:
     try:
-        if raw["mode"] not in MODE_NAMES:
+        if raw["mode"] not in MODE_NAMES + RELAY_MODES:
             raise ValueError(f"unknown mode {raw['mode']!r}")
-        mode = spec_for(raw["mode"]).name
+        mode = raw["mode"] if raw["mode"] in RELAY_MODES else spec_for(raw["mode"]).name
+        if raw.get("base_url") and mode not in RELAY_MODES:
+            raise ValueError("base_url is only for chat and embedding models")
+        if mode in RELAY_MODES and not raw.get("base_url") and raw["provider"] != "openai":
+            raise ValueError("a chat or embedding model needs a base_url (or provider openai)")
         pricing = raw.get("pricing")
         return ModelSpec(
             id=raw["id"], mode=mode, provider=raw["provider"],
@@ -91,6 +132,8 @@ def _spec_from_dict(raw: dict[str, Any]) -> ModelSpec:
             pricing=tuple(PriceRule(mode=mode, **rule) for rule in pricing) if pricing is not None else None,
             fallbacks=tuple(raw.get("fallbacks", ())), default=bool(raw.get("default", False)),
             capabilities=dict(raw.get("capabilities", {})),
+            base_url=raw.get("base_url"), api_key_env=raw.get("api_key_env"),
+            created=int(raw.get("created", BUILTIN_CREATED)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"invalid model entry {raw.get('id', raw)!r}: {exc}") from exc
@@ -122,9 +165,21 @@ class Catalog:
             models = list(by_id.values())
         return cls(models, enabled_providers(settings))
 
+    def _usable(self, spec: ModelSpec) -> bool:
+        if spec.base_url:
+            return spec.api_key_env is None or bool(os.environ.get(spec.api_key_env))
+        return spec.provider in self._enabled
+
     def available(self, mode: str | None = None) -> list[ModelSpec]:
-        return [m for m in self._all.values()
-                if m.provider in self._enabled and (mode is None or m.mode == mode)]
+        return [m for m in self._all.values() if self._usable(m) and (mode is None or m.mode == mode)]
+
+    def find(self, name: str, mode: str | None = None) -> ModelSpec | None:
+        """An available model by catalog id or, where only one has it, by its provider's name."""
+        spec = self._all.get(name)
+        if spec is not None:
+            return spec if self._usable(spec) and mode in (None, spec.mode) else None
+        same = [m for m in self.available(mode) if m.provider_model == name]
+        return same[0] if len(same) == 1 else None
 
     def default_for(self, mode: str) -> ModelSpec:
         models = self.available(mode)
@@ -136,8 +191,8 @@ class Catalog:
     def resolve(self, mode: str, model_id: str | None) -> ModelSpec:
         if model_id is None:
             return self.default_for(mode)
-        spec = self._all.get(model_id)
-        if spec is None or spec.provider not in self._enabled or spec.mode != mode:
+        spec = self.find(model_id, mode)
+        if spec is None:
             names = [m.id for m in self.available(mode)]
             raise ModelNotFound(f"Model {model_id!r} is not available for {mode}.",
                                 details={"available_models": names})
@@ -145,7 +200,7 @@ class Catalog:
 
     def get(self, model_id: str) -> ModelSpec | None:
         spec = self._all.get(model_id)
-        return spec if spec and spec.provider in self._enabled else None
+        return spec if spec and self._usable(spec) else None
 
     def fallbacks(self, spec: ModelSpec) -> list[ModelSpec]:
         chain = [self.get(fid) for fid in spec.fallbacks]

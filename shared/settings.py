@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str = "https://api.openai.com/v1"
     models_file: Path | None = None
+    #: Chat and embedding relays: the longest wait for an upstream's next bytes, and to connect.
+    relay_timeout_seconds: float = 600.0
+    relay_connect_timeout_seconds: float = 10.0
 
     #: Per process; every prefork worker child is a process, so keep the sum under the server's
     #: ``max_connections``.

@@ -1,6 +1,9 @@
 """The credit ledger. Every change to an account's balance or hold is one row here, written
 in the same transaction as the change; ``accounts.balance == sum(credit_ledger.amount)``.
 
+Holds belong to a job (``job_id``) or, for requests answered synchronously without a job
+(chat completions, embeddings), to the request (``request_id``).
+
 Balance updates are single conditional UPDATEs, so concurrent jobs cannot overdraw: the
 database checks the guard and applies the change atomically.
 """
@@ -24,10 +27,11 @@ _CAPACITY = (
 
 
 def _record(session: Session, account_id: str, kind: str, amount: int, held_change: int,
-            balance_after: int, held_after: int, *, job_id: str | None = None,
+            balance_after: int, held_after: int, *, job_id: str | None = None, request_id: str | None = None,
             reason: str | None = None, details: dict[str, Any] | None = None) -> None:
     session.add(LedgerEntry(
-        account_id=account_id, job_id=job_id, kind=kind, amount=amount, held_change=held_change,
+        account_id=account_id, job_id=job_id, request_id=request_id, kind=kind, amount=amount,
+        held_change=held_change,
         balance_after=balance_after, held_after=held_after, reason=reason, details=details,
     ))
     session.flush()
@@ -55,9 +59,9 @@ def available(session: Session, account_id: str) -> int:
     ).scalar_one())
 
 
-def hold(session: Session, account_id: str, job_id: str, amount: int,
-         breakdown: list[dict[str, Any]]) -> None:
-    """Reserve ``amount`` for a job, or raise 402 without changing anything."""
+def hold(session: Session, account_id: str, job_id: str | None, amount: int,
+         breakdown: list[dict[str, Any]], *, request_id: str | None = None) -> None:
+    """Reserve ``amount`` for a job (or a request), or raise 402 without changing anything."""
     row = session.execute(
         text("UPDATE accounts SET held = held + :amount FROM plans"
              " WHERE accounts.id = :id AND plans.id = accounts.plan_id"
@@ -67,21 +71,23 @@ def hold(session: Session, account_id: str, job_id: str, amount: int,
     if row is None:
         spendable = max(available(session, account_id), 0)
         raise InsufficientCredits(
-            f"This job needs {amount} credits; {spendable} are available.",
+            f"This {'job' if job_id else 'request'} needs {amount} credits; {spendable} are available.",
             details={"required": amount, "available": spendable, "breakdown": breakdown},
         )
     _record(session, account_id, "hold", 0, amount, row.balance, row.held, job_id=job_id,
-            details={"breakdown": breakdown})
+            request_id=request_id, details={"breakdown": breakdown})
 
 
-def release(session: Session, account_id: str, job_id: str, amount: int, *, reason: str) -> None:
+def release(session: Session, account_id: str, job_id: str | None, amount: int, *, reason: str,
+            request_id: str | None = None) -> None:
     if amount <= 0:
         return
     row = session.execute(
         text("UPDATE accounts SET held = held - :amount WHERE id = :id RETURNING balance, held"),
         {"amount": amount, "id": account_id},
     ).one()
-    _record(session, account_id, "release", 0, -amount, row.balance, row.held, job_id=job_id, reason=reason)
+    _record(session, account_id, "release", 0, -amount, row.balance, row.held, job_id=job_id,
+            request_id=request_id, reason=reason)
 
 
 @dataclass(frozen=True)
@@ -90,9 +96,12 @@ class Settlement:
     shortfall: int
 
 
-def settle(session: Session, account_id: str, job_id: str, held: int, price: int,
-           breakdown: list[dict[str, Any]]) -> Settlement:
-    """Release the job's hold and charge the measured price, in the caller's transaction.
+def settle(session: Session, account_id: str, job_id: str | None, held: int, price: int,
+           breakdown: list[dict[str, Any]], *, request_id: str | None = None,
+           details: dict[str, Any] | None = None) -> Settlement:
+    """Release the job's (or request's) hold and charge the measured price, in the caller's transaction.
+
+    ``details`` are added to the charge row (a request's mode, model and token counts).
 
     The hold is always covered. Anything above it is charged only as far as the account's
     capacity (balance not held by other jobs, plus overage) allows; the rest is recorded as
@@ -118,11 +127,12 @@ def settle(session: Session, account_id: str, job_id: str, held: int, price: int
     session.flush()
     if held:
         _record(session, account_id, "release", 0, -held, balance_before, account.held, job_id=job_id,
-                reason="settled")
+                request_id=request_id, reason="settled")
     _record(session, account_id, "charge", -charged, 0, account.balance, account.held, job_id=job_id,
-            details={"breakdown": breakdown, "price": price})
+            request_id=request_id, details={**(details or {}), "breakdown": breakdown, "price": price})
     if shortfall:
         _record(session, account_id, "shortfall", 0, 0, account.balance, account.held, job_id=job_id,
+                request_id=request_id,
                 reason="price exceeded the hold and the available balance",
                 details={"price": price, "charged": charged, "shortfall": shortfall})
     return Settlement(charged, shortfall)

@@ -1,8 +1,9 @@
 """Prices are data: one table of rules, read the same way for estimates and for settlement.
 
-A rule prices one *component* of a job (its images, its voice, its music, its video) in
-units: ``per`` images or ``per`` seconds, each started unit costing ``credits``. A rule with
-``when`` applies only if that input is present (voice synthesized for image_to_video).
+A rule prices one *component* of a job (its images, its voice, its music, its video) or of
+a relayed request (the request, its tool calls) in units: ``per`` images, seconds, requests
+or calls, each started unit costing ``credits``. A rule with ``when`` applies only if that
+input is present (voice synthesized for image_to_video).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 class PriceRule:
     mode: str
     component: str
-    unit: str  # "image" or "second"
+    unit: str  # "image", "second", "request" or "call"
     per: int
     credits: int
     when: str | None = None

@@ -148,6 +148,8 @@ class LedgerEntry(CreatedAt, Base):
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     #: Not a foreign key: the ledger outlives deleted jobs.
     job_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    #: A synchronous request's own id (chat completions, embeddings), when there is no job.
+    request_id: Mapped[str | None] = mapped_column(String(40), index=True)
     kind: Mapped[str] = mapped_column(String(24))
     amount: Mapped[int] = mapped_column(BigInteger)
     held_change: Mapped[int] = mapped_column(BigInteger, server_default="0")

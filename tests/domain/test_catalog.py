@@ -124,3 +124,52 @@ def test_fallbacks_drop_models_that_are_not_available():
     assert fal_only.fallbacks(flux) == []
     with_replicate = catalog(fal_key="k", replicate_api_token="k")
     assert ids(with_replicate.fallbacks(flux)) == {"black-forest-labs/flux-schnell"}
+
+
+def test_chat_and_embedding_models_are_listed_only_with_an_upstream():
+    assert catalog().available("chat") == [] and catalog().available("embedding") == []
+    with pytest.raises(ModelNotFound):
+        catalog().resolve("chat", "openai/gpt-4o-mini")
+    openai = catalog(openai_api_key="k")
+    assert {"openai/gpt-4o-mini", "openai/gpt-4o"} <= ids(openai.available("chat"))
+    assert "openai/text-embedding-3-small" in ids(openai.available("embedding"))
+    assert openai.resolve("chat", "openai/gpt-4o").provider_model == "gpt-4o"
+    assert openai.resolve("chat", None).id == "openai/gpt-4o-mini"
+    assert {m.category for m in openai.available()} >= {"image", "audio", "music", "video", "chat", "embedding"}
+
+
+def test_a_model_may_be_named_by_its_providers_name_where_unambiguous(tmp_path: Path):
+    openai = catalog(openai_api_key="k")
+    assert openai.resolve("chat", "gpt-4o-mini").id == "openai/gpt-4o-mini"
+    assert openai.find("tts-1") is not None and openai.find("tts-1").id == "openai/tts-1"  # type: ignore[union-attr]
+    path = tmp_path / "models.toml"
+    path.write_text('[[models]]\nid = "azure/gpt-4o-mini"\nmode = "chat"\nprovider = "azure"\n'
+                    'provider_model = "gpt-4o-mini"\nbase_url = "https://gw.example/v1"\n')
+    both = catalog(openai_api_key="k", models_file=path)
+    assert both.find("gpt-4o-mini") is None  # two models answer to it
+    with pytest.raises(ModelNotFound):
+        both.resolve("chat", "gpt-4o-mini")
+
+
+def test_a_self_hosted_upstream_is_available_when_its_key_variable_is_set(tmp_path: Path, monkeypatch):
+    path = tmp_path / "models.yaml"
+    path.write_text("models:\n"
+                    "  - {id: vllm/llama, mode: chat, provider: vllm, base_url: 'http://gpu:8000/v1',"
+                    " api_key_env: VLLM_KEY}\n"
+                    "  - {id: ollama/nomic, mode: embedding, provider: ollama, base_url: 'http://ollama:11434/v1'}\n")
+    monkeypatch.delenv("VLLM_KEY", raising=False)
+    assert ids(catalog(models_file=path).available("chat")) == set()
+    assert ids(catalog(models_file=path).available("embedding")) == {"ollama/nomic"}  # needs no key
+    monkeypatch.setenv("VLLM_KEY", "secret")
+    assert ids(catalog(models_file=path).available("chat")) == {"vllm/llama"}
+
+
+@pytest.mark.parametrize("entry", [
+    "{id: acme/painter, mode: text_to_image, provider: local, base_url: 'http://x/v1'}",
+    "{id: acme/chat, mode: chat, provider: acme}",
+])
+def test_base_url_is_for_relayed_models_and_they_need_one(tmp_path: Path, entry):
+    path = tmp_path / "models.yaml"
+    path.write_text(f"models:\n  - {entry}\n")
+    with pytest.raises(ValueError, match="acme/"):
+        load_file(path)

@@ -1,0 +1,84 @@
+"""OpenAI-compatible chat completions and embeddings: async routes relaying to the upstream."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.types import Receive, Scope, Send
+
+from api.deps import AppSettings, Auth, CatalogDep
+from shared.llm import relay
+from shared.llm.schemas import ChatRequest, EmbeddingRequest
+
+router = APIRouter(prefix="/v1", tags=["openai"])
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class ChatCompletion(_Open):
+    id: str
+    object: str
+    created: int
+    model: str
+    choices: list[dict[str, Any]]
+    usage: dict[str, Any]
+
+
+class EmbeddingList(_Open):
+    object: str
+    data: list[dict[str, Any]]
+    model: str
+    usage: dict[str, Any]
+
+
+class RelayStream(StreamingResponse):
+    """A stream that stops the moment its client goes away (not at its next write): the
+    cancelled relay closes its upstream request at once."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            async with anyio.create_task_group() as group:
+                async def stream() -> None:
+                    try:
+                        await self.stream_response(send)
+                    except OSError:
+                        pass  # the client went away mid-write
+                    group.cancel_scope.cancel()
+
+                group.start_soon(stream)
+                await self.listen_for_disconnect(receive)
+                group.cancel_scope.cancel()
+        finally:
+            close = getattr(self.body_iterator, "aclose", None)
+            if close is not None:
+                await close()
+
+
+def _client(request: Request) -> httpx.AsyncClient:
+    client: httpx.AsyncClient = request.state.relay_client
+    return client
+
+
+@router.post("/chat/completions", response_model=ChatCompletion,
+             responses={200: {"content": {"text/event-stream": {}}}})
+async def chat_completions(body: ChatRequest, request: Request, principal: Auth, catalog: CatalogDep,
+                           settings: AppSettings) -> Any:
+    spec = catalog.resolve("chat", body.model)
+    if body.stream:
+        events = await relay.open_stream(_client(request), principal.account_id, body, spec, settings)
+        return RelayStream(events, media_type="text/event-stream",
+                           headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return await relay.complete(_client(request), principal.account_id, body, spec, settings)
+
+
+@router.post("/embeddings", response_model=EmbeddingList)
+async def embeddings(body: EmbeddingRequest, request: Request, principal: Auth, catalog: CatalogDep,
+                     settings: AppSettings) -> Any:
+    return await relay.embed(_client(request), principal.account_id, body, catalog, settings)
