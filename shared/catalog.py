@@ -184,7 +184,7 @@ class Catalog:
     def default_for(self, mode: str) -> ModelSpec:
         models = self.available(mode)
         if not models:
-            raise ModelNotFound(f"No model is available for mode {mode}.",
+            raise ModelNotFound(f"No model is available for mode {mode}.", param="model",
                                 details={"available_models": [m.id for m in self.available()]})
         return next((m for m in models if m.default), models[0])
 
@@ -194,7 +194,7 @@ class Catalog:
         spec = self.find(model_id, mode)
         if spec is None:
             names = [m.id for m in self.available(mode)]
-            raise ModelNotFound(f"Model {model_id!r} is not available for {mode}.",
+            raise ModelNotFound(f"Model {model_id!r} is not available for {mode}.", param="model",
                                 details={"available_models": names})
         return spec
 

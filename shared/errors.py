@@ -5,20 +5,41 @@ from __future__ import annotations
 from typing import Any
 
 
+#: OpenAI's error ``type`` for a status, so the OpenAI SDKs classify our errors.
+_OPENAI_TYPES = {401: "authentication_error", 402: "insufficient_quota", 403: "authentication_error",
+                 404: "not_found_error", 429: "rate_limit_error"}
+
+
+def openai_type(status: int) -> str:
+    return _OPENAI_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+
+
 class AtelierError(Exception):
     status: int = 500
     code: str = "INTERNAL_ERROR"
+    #: The request field at fault, when there is one.
+    param: str | None = None
 
     def __init__(self, message: str, *, details: dict[str, Any] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, param: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or {}
         self.headers = headers or {}
+        if param is not None:
+            self.param = param
+
+    def _param(self) -> str | None:
+        if self.param is not None:
+            return self.param
+        errors = self.details.get("errors")
+        field = errors[0].get("field") if isinstance(errors, list) and errors and isinstance(errors[0], dict) \
+            else self.details.get("field")
+        return field if isinstance(field, str) and field != "body" else None
 
     def to_dict(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, "status": self.status,
-                          "details": self.details}}
+                          "type": openai_type(self.status), "param": self._param(), "details": self.details}}
 
 
 class ValidationError(AtelierError):
