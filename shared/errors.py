@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 #: OpenAI's error ``type`` for a status, so the OpenAI SDKs classify our errors.
 _OPENAI_TYPES = {401: "authentication_error", 402: "insufficient_quota", 403: "authentication_error",
                  404: "not_found_error", 429: "rate_limit_error"}
