@@ -20,6 +20,7 @@ QUEUES = (FAST, SLOW, WEBHOOKS, MAINTENANCE)
 
 #: Task names: the API and domain publish by name and never import the worker's modules.
 RUN_JOB = "jobs.run"
+SUBMIT_JOB = "jobs.submit"
 POLL_JOB = "jobs.poll"
 CANCEL_UPSTREAM = "jobs.cancel_upstream"
 DELIVER_WEBHOOK = "webhooks.deliver"

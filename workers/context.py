@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from shared.db.session import session_scope
-from shared.jobs import service
+from shared.jobs import execution
 from workers.providers.base import JobAborted
 
 #: Progress is written at most this often; every write also checks for cancellation.
@@ -26,9 +25,7 @@ class WorkerContext:
         if value == self._last_percent or now - self._last_write < MIN_INTERVAL:
             return
         self._last_write, self._last_percent = now, value
-        with session_scope() as session:
-            running = service.report_progress(session, self.job_id, value)
-        if not running:
+        if not execution.heartbeat(self.job_id, value):
             raise JobAborted(self.job_id)
 
     def check_cancelled(self) -> None:
@@ -36,7 +33,5 @@ class WorkerContext:
         if now - self._last_write < MIN_INTERVAL:
             return
         self._last_write = now
-        with session_scope() as session:
-            running = service.report_progress(session, self.job_id, None)
-        if not running:
+        if not execution.heartbeat(self.job_id):
             raise JobAborted(self.job_id)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import logging
 
+from shared.jobs import execution
 from workers import runner, upstream
 
 log = logging.getLogger(__name__)
 
 
 def run(job_id: str) -> None:
-    job = runner.claim(job_id)
+    job = execution.claim(job_id)
     if job is None:
         log.info("job %s: nothing to claim (already taken or ended)", job_id)
         return
     if job.provider == "local":
         runner.render(job)
     else:
-        upstream.start(job)
+        upstream.begin(job)

@@ -1,7 +1,8 @@
-"""Running a job: claim, fetch inputs, generate, store and probe outputs, settle — or fail.
+"""Running a claimed job here: fetch inputs, generate, store and probe outputs, complete — or fail.
 
-Called by the thin Celery tasks in ``workers.tasks.jobs``. Each step that changes the job is
-its own short transaction; generation happens outside any transaction.
+Called through ``workers.dispatch`` by the thin Celery tasks in ``workers.tasks.jobs``. Every
+change to the job is a step of ``shared.jobs.execution`` (its own short transaction);
+generation and storage happen between them, outside any transaction.
 """
 
 from __future__ import annotations
@@ -10,63 +11,28 @@ import logging
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import redis
 from celery.exceptions import SoftTimeLimitExceeded
-from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from shared import signed
 from shared.assets import file_sha256, storage_key
 from shared.catalog import Catalog, get_catalog
 from shared.db.models import Asset
-from shared.db.session import session_scope
 from shared.ids import new_id
-from shared.jobs import service
+from shared.jobs import execution, modes
+from shared.jobs.execution import ClaimedJob
 from shared.media.probe import MediaDecodeError, probe
 from shared.media.sniff import EXTENSIONS
 from shared.settings import get_settings
 from shared.storage import get_storage
 from workers.context import WorkerContext
 from workers.providers import registry
-from workers.providers.base import GenerationRequest, InputFile, JobAborted, Output, ProviderError
+from workers.providers.base import GenerationFailed, GenerationRequest, InputFile, JobAborted, Output, ProviderError
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class InputRef:
-    role: str
-    asset: Asset
-
-
-@dataclass
-class ClaimedJob:
-    """The job as read at claim time; the runner works from this, not from a live row."""
-
-    id: str
-    account_id: str
-    mode: str
-    model: str
-    provider: str
-    prompt: str | None
-    params: dict[str, Any]
-    inputs: list[InputRef] = field(default_factory=list)
-
-
-def claim(job_id: str) -> ClaimedJob | None:
-    with session_scope() as session:
-        job = service.claim(session, job_id)
-        if job is None:
-            return None
-        links = {link.role: link.asset_id for link in job.input_links}
-        rows = session.scalars(select(Asset).where(Asset.id.in_(links.values()))).all() if links else []
-        by_id = {a.id: a for a in rows}
-        return ClaimedJob(job.id, job.account_id, job.mode, job.model, job.provider, job.prompt,
-                          dict(job.inputs), [InputRef(role, by_id[aid]) for role, aid in links.items()])
 
 
 def fetch_inputs(job: ClaimedJob, workdir: Path, *, signed_urls: bool = False) -> dict[str, InputFile]:
@@ -103,9 +69,13 @@ def build_request(job: ClaimedJob, catalog: Catalog, inputs: dict[str, InputFile
 def store_outputs(job: ClaimedJob, outputs: Sequence[Output]) -> list[Asset]:
     """Probe each output and stream it to storage; returns unsaved result rows."""
     storage = get_storage(get_settings())
+    produces = modes.spec_for(job.mode).outputs
     stored: list[Asset] = []
     try:
         for index, out in enumerate(outputs):
+            if out.kind not in produces:
+                raise GenerationFailed(f"the provider returned {out.kind} output; {job.mode} produces "
+                                       f"{' or '.join(produces)}")
             info = probe(out.path, out.kind)
             asset_id = new_id("ast")
             filename = f"{job.id}-{index}.{EXTENSIONS.get(out.content_type, 'bin')}"
@@ -136,31 +106,20 @@ def finish(job: ClaimedJob, outputs: Sequence[Output]) -> bool:
     meanwhile: then nothing is kept and the stored objects are deleted."""
     stored = store_outputs(job, outputs)
     try:
-        with session_scope() as session:
-            row = service.lock_running(session, job.id)
-            if row is not None:
-                service.complete(session, row, stored)
+        completed = execution.complete(job, stored)
     except BaseException:
         discard(stored)
         raise
-    if row is None:
+    if not completed:
         discard(stored)
         log.info("job %s ended before completion; results discarded", job.id)
-        return False
-    return True
-
-
-def fail(job_id: str, code: str, message: str) -> None:
-    with session_scope() as session:
-        row = service.lock_running(session, job_id)
-        if row is not None:
-            service.fail(session, row, code, message)
+    return completed
 
 
 def render(job: ClaimedJob) -> None:
     """Generate in this process (the offline ``local`` provider) and complete the job."""
     provider = registry.local_provider(job.provider)
-    with tempfile.TemporaryDirectory(prefix=f"atelier-{job.id}-") as tmp, failures_end_the_job(job.id):
+    with tempfile.TemporaryDirectory(prefix=f"atelier-{job.id}-") as tmp, failures_end_the_job(job):
         workdir = Path(tmp)
         inputs = fetch_inputs(job, workdir)
         request = build_request(job, get_catalog(), inputs)
@@ -168,21 +127,21 @@ def render(job: ClaimedJob) -> None:
 
 
 @contextmanager
-def failures_end_the_job(job_id: str) -> Iterator[None]:
+def failures_end_the_job(job: ClaimedJob) -> Iterator[None]:
     """Map what can go wrong while generating to the job's terminal state."""
     try:
         yield
     except JobAborted:
-        log.info("job %s was cancelled; stopped", job_id)
+        log.info("job %s was cancelled; stopped", job.id)
     except ProviderError as exc:
-        fail(job_id, exc.code, exc.message)
+        execution.fail(job, exc.code, exc.message)
     except SoftTimeLimitExceeded:
-        fail(job_id, "TIMEOUT", "The job exceeded its time limit.")
+        execution.fail(job, "TIMEOUT", "The job exceeded its time limit.")
     except MediaDecodeError as exc:
-        fail(job_id, "OUTPUT_INVALID", f"The provider produced a file that does not decode: {exc}")
+        execution.fail(job, "OUTPUT_INVALID", f"The provider produced a file that does not decode: {exc}")
     except (OperationalError, redis.RedisError):
         # Our own backing services: leave the job running; the sweeper requeues it.
         raise
     except Exception:
-        log.exception("job %s failed unexpectedly", job_id)
-        fail(job_id, "INTERNAL_ERROR", "Generation failed unexpectedly.")
+        log.exception("job %s failed unexpectedly", job.id)
+        execution.fail(job, "INTERNAL_ERROR", "Generation failed unexpectedly.")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from shared import queue
 from shared.db.models import Job
 from shared.jobs import modes, notify, service
+from shared.jobs.execution import UpstreamState
 from shared.settings import Settings
 
 BATCH = 200
@@ -54,7 +55,8 @@ def sweep(session: Session, settings: Settings, now: datetime | None = None) -> 
             counts["requeued"] += 1
     stale_upstream = _stale(session, (Job.status == "running") & Job.upstream.is_not(None), heartbeat_cutoff)
     for job in stale_upstream:
-        if (job.upstream or {}).get("state") == "submitted":
+        state = UpstreamState.of(job.upstream)
+        if state is not None and state.submitted:
             job.updated_at = now
             queue.send_after_commit(session, queue.POLL_JOB, [job.id], modes.spec_for(job.mode).queue)
             counts["repolled"] += 1

@@ -121,7 +121,7 @@ def _race_completion_against_cancel(account_id: str, prompt: str, png: Path) -> 
     from api.deps import get_catalog
     from shared.db.models import Job
     from shared.errors import JobNotCancelable
-    from shared.jobs import lifecycle, modes
+    from shared.jobs import execution, lifecycle, modes
     from shared.jobs.service import create_job
     from shared.settings import get_settings
     from workers import runner
@@ -131,7 +131,7 @@ def _race_completion_against_cancel(account_id: str, prompt: str, png: Path) -> 
                          get_catalog(), get_settings())
         session.info.pop("atelier_after_commit", None)  # no worker: this job is driven by hand
         job_id = job.id
-    claimed = runner.claim(job_id)
+    claimed = execution.claim(job_id)
     assert claimed is not None
     barrier = threading.Barrier(2)
     results: dict[str, object] = {}

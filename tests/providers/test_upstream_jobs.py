@@ -151,11 +151,9 @@ def test_upstream_rejection_fails_the_job_and_releases_the_hold(client, celery_w
     assert ledger_sum(caller.account_id) == (10, 10)
 
 
-def test_exhausted_retries_without_fallback_is_upstream_unavailable(client, celery_worker, make_account, fakes,
-                                                                     monkeypatch):
+def test_exhausted_retries_without_fallback_is_upstream_unavailable(client, celery_worker, make_account, fakes):
     from workers import upstream
 
-    monkeypatch.setattr(upstream, "SUBMIT_BACKOFF_SECONDS", 0.05)
     fakes["fal"].submit_error = 500
     caller = make_account(credits=10)
     job = submit(client, caller, mode="music", prompt="x", duration_seconds=5, model="fal-ai/stable-audio")

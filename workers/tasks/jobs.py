@@ -1,15 +1,31 @@
 from __future__ import annotations
 
-from celery import shared_task
+from typing import Any
 
-from shared.queue import CANCEL_UPSTREAM, POLL_JOB, RUN_JOB
+from celery import Task, shared_task
+
+from shared.queue import CANCEL_UPSTREAM, POLL_JOB, RUN_JOB, SUBMIT_JOB
 from workers import dispatch, upstream
+from workers.providers.base import UpstreamUnavailable
 
 
-# Limits stay below the broker's visibility timeout (3,600 s), so a running task is never re-delivered.
+# Each send of ``jobs.run`` carries its mode's time limits (``shared.jobs.modes``); these are the
+# ceiling. Limits stay below the broker's visibility timeout (3,600 s), so a running task is
+# never re-delivered.
 @shared_task(name=RUN_JOB, acks_late=True, ignore_result=True, time_limit=900, soft_time_limit=840)
 def run(job_id: str) -> None:
     dispatch.run(job_id)
+
+
+# A retryable upstream error goes back to the broker with exponential back-off (1, 2 s … at most
+# 8 s) and full jitter; the worker slot is free while it waits. After the last try
+# ``upstream.submit`` moves on to the next fallback itself.
+@shared_task(name=SUBMIT_JOB, bind=True, acks_late=True, ignore_result=True, time_limit=300,
+             soft_time_limit=270, autoretry_for=(UpstreamUnavailable,), retry_backoff=1,
+             retry_backoff_max=8, retry_jitter=True, max_retries=upstream.SUBMIT_ATTEMPTS - 1)
+def submit(self: Task[Any, Any], job_id: str, attempt: int, index: int = 0) -> None:
+    retries = self.request.retries
+    upstream.submit(job_id, attempt, index, tries=retries + 1, last_try=retries >= upstream.SUBMIT_ATTEMPTS - 1)
 
 
 @shared_task(name=POLL_JOB, acks_late=True, ignore_result=True, time_limit=600, soft_time_limit=570)
