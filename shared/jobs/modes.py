@@ -167,9 +167,10 @@ class ModeSpec:
 
     def time_limits(self, settings: Settings) -> tuple[float, float]:
         """(soft, hard) seconds: at the soft limit the job fails as TIMEOUT and is cleaned up;
-        the hard limit kills the process if that clean-up hangs."""
+        the hard limit kills the process if that clean-up hangs. The clean-up gets 10 % of the
+        limit, at least 5 s and at most 30 s (never more than half of it)."""
         hard = float(settings.job_time_limits.get(self.name, self.time_limit))
-        return hard - min(30.0, hard * 0.1), hard
+        return max(hard - min(30.0, max(hard * 0.1, 5.0)), hard / 2), hard
 
 
 def _price(mode: Mode, *rules: tuple[Any, ...]) -> tuple[PriceRule, ...]:

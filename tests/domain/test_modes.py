@@ -78,11 +78,11 @@ def test_every_provider_speaks_every_voice():
 
 
 def test_time_limits_are_per_mode_and_settings_override_them():
-    settings = Settings(job_time_limits={"text_to_video": 4})
+    settings = Settings(job_time_limits={"text_to_video": 6, "music": 4})
     assert modes.MODES["text_to_image"].time_limits(settings) == (270.0, 300.0)
     assert modes.MODES["image_to_video"].time_limits(settings) == (870.0, 900.0)
-    soft, hard = modes.MODES["text_to_video"].time_limits(settings)
-    assert hard == 4 and 3 < soft < hard
+    assert modes.MODES["text_to_video"].time_limits(settings) == (3.0, 6.0)
+    assert modes.MODES["music"].time_limits(settings) == (2.0, 4.0)
 
 
 def test_a_send_carries_its_time_limits(stack_env):
