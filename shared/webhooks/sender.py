@@ -8,7 +8,7 @@ from typing import Literal
 
 import httpx
 
-from shared.webhooks.transport import ForbiddenAddress, guarded_client
+from shared.net import ForbiddenAddress, guarded_client
 
 USER_AGENT = "Atelier-Webhooks/1.0"
 MAX_ERROR_CHARS = 300  # stored with every attempt and shown to the customer

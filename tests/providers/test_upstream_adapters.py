@@ -12,6 +12,8 @@ import httpx
 import pytest
 from PIL import Image
 
+from shared.media.sniff import sniff_content_type
+from shared.net import guarded_client
 from tests.providers.fakes import FakeFal, FakeJobContext, FakeOpenAI, FakeReplicate, png_bytes
 from workers.providers.base import (
     GenerationFailed,
@@ -33,7 +35,6 @@ from workers.providers.http import (
     nearest_aspect_ratio,
     percent_from_logs,
     scrub,
-    sniff_content_type,
     write_data_uri,
 )
 from workers.providers.openai import OpenAIProvider
@@ -685,17 +686,18 @@ def test_outputs_on_private_addresses_are_refused_by_default(
     assert fal_fake.count("GET", "/files/") == 0
 
 
-def test_downloads_follow_redirects_checking_every_hop(fal_fake: FakeFal, client: httpx.Client, tmp_path: Path) -> None:
+def test_downloads_follow_redirects_checking_every_hop(fal_fake: FakeFal, tmp_path: Path) -> None:
+    client = guarded_client(allow_private=True, timeout=5)
     target = fal_fake.serve_file("real.png", png_bytes(), "application/octet-stream")
-    saved = download_to(client, fal_fake.serve_redirect("hop", target), tmp_path / "a", allow_private=True)
+    saved = download_to(client, fal_fake.serve_redirect("hop", target), tmp_path / "a")
     assert saved.path == tmp_path / "a.png" and saved.content_type == "image/png"  # sniffed, not declared
 
     metadata = fal_fake.serve_redirect("evil", "http://169.254.169.254/latest/meta-data/")
     with pytest.raises(GenerationFailed, match="link-local"):
-        download_to(client, metadata, tmp_path / "b", allow_private=True)
+        download_to(client, metadata, tmp_path / "b")
     with pytest.raises(UpstreamRejected, match="HTTP 302"):
         download_to(
-            client, fal_fake.serve_redirect("hop2", target), tmp_path / "c", allow_private=True, follow_redirects=False
+            client, fal_fake.serve_redirect("hop2", target), tmp_path / "c", follow_redirects=False
         )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]
 

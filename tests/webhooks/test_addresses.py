@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from shared.errors import ValidationError
-from shared.webhooks.addresses import is_forbidden_address, parse_numeric_ipv4, validate_webhook_url
+from shared.net.policy import is_forbidden_address, parse_numeric_ipv4
+from shared.webhooks.addresses import validate_webhook_url
 from tests.webhooks.support import fixed_resolver, no_dns
 
 REFUSED_URLS = [

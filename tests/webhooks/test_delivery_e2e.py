@@ -81,6 +81,12 @@ def test_a_failed_delivery_is_retried_with_the_same_webhook_id(client, celery_wo
     job = submit(client, caller, receiver.url)
     wait_for_job(client, caller, job["id"])
     wait_until(lambda: len(receiver.requests) == 1)
+
+    def attempts_made() -> int:  # the receiver answers before the worker commits the attempt
+        with session_scope() as session:
+            return session.scalars(select(WebhookEvent.attempts).where(WebhookEvent.job_id == job["id"])).one()
+
+    wait_until(lambda: attempts_made() == 1)
     with session_scope() as session:
         event = session.scalars(select(WebhookEvent).where(WebhookEvent.job_id == job["id"])).one()
         assert event.status == "pending" and event.attempts == 1

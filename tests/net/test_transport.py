@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from shared.net import ForbiddenAddress, guarded_client
 from shared.webhooks.addresses import validate_webhook_url
 from shared.webhooks.sender import deliver
-from shared.webhooks.transport import ForbiddenAddress, guarded_client
 from tests.webhooks.support import Receiver, answer, fixed_resolver, no_dns
 
 
@@ -35,7 +35,9 @@ def test_dns_rebinding_is_refused_at_connect(receiver: Receiver) -> None:
     with guarded_client(allow_private=False, timeout=2, resolver=rebinding) as client:
         result = deliver(url, b"{}", {}, allow_private=False, client=client)
     assert (result.outcome, result.status_code) == ("retry", None)
-    assert "127.0.0.1" in (result.error or "")
+    # The customer sees the delivery list: it names the kind of address, never our resolved IP.
+    assert "private address" in (result.error or "")
+    assert "127.0.0.1" not in (result.error or "")
     assert receiver.requests == []
 
 
