@@ -1,13 +1,17 @@
 """S3 storage through boto3: AWS in production, MinIO in docker-compose, moto in tests.
 
-Uploads go through boto3's managed transfer (multipart above ``PART_SIZE``), which reads
-the source in part-sized chunks and keeps at most ``IN_FLIGHT_PARTS`` of them in memory,
-so memory is bounded however large the file is. An interrupted upload is aborted by
-the transfer manager, so a key never holds a partial object.
+A file below ``PART_SIZE`` (most results: images, speech) is one ``put_object``: boto3's
+managed transfer would build a transfer manager and a thread pool per call for a single PUT
+(``bench/storage.py`` measures the difference). Larger files and streams of unknown size go
+through the managed transfer (multipart above ``PART_SIZE``), which reads the source in
+part-sized chunks and keeps at most ``IN_FLIGHT_PARTS`` of them in memory, so memory is
+bounded however large the file is. Either way a key never holds a partial object: a single
+PUT is atomic, and an interrupted multipart upload is aborted by the transfer manager.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -92,6 +96,10 @@ class S3Storage:
 
     def put_file(self, key: str, path: StrPath, *, content_type: str) -> None:
         with self._errors(check_key(key), "put"):
+            if os.path.getsize(path) < PART_SIZE:
+                with open(path, "rb") as body:
+                    self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+                return
             self.client.upload_file(
                 str(path), self.bucket, key, ExtraArgs={"ContentType": content_type}, Config=self._transfer
             )

@@ -390,3 +390,31 @@ def test_get_storage_follows_settings_and_is_cached(tmp_path: Path, aws_env: Non
         assert s3.client.meta.region_name == "eu-west-1"
     finally:
         reset_storage()
+
+
+def _s3_calls(s3: S3Storage) -> list[str]:
+    """Names of the S3 operations ``s3``'s client makes from now on."""
+    calls: list[str] = []
+    s3.client.meta.events.register("before-call.s3.*", lambda model, **_: calls.append(model.name))
+    return calls
+
+
+@pytest.mark.parametrize(("size", "operations"), [
+    (194 * 1024, ["PutObject"]),  # below the multipart threshold: one PUT, no transfer manager
+    (PART_SIZE + 1, ["CreateMultipartUpload", "UploadPart", "UploadPart", "CompleteMultipartUpload"]),
+])
+def test_s3_put_file_uses_one_put_below_the_multipart_threshold(
+    aws_env: None, tmp_path: Path, size: int, operations: list[str]
+) -> None:
+    source = tmp_path / "result.bin"
+    source.write_bytes(os.urandom(1024) * (size // 1024) + os.urandom(size % 1024))
+    with mock_aws():
+        s3 = S3Storage("atelier-test", region="us-east-1")
+        s3.ensure_bucket()
+        calls = _s3_calls(s3)
+        s3.put_file(KEY, source, content_type="video/mp4")
+        assert sorted(calls) == sorted(operations)
+        assert s3.size(KEY) == size
+        assert s3.client.head_object(Bucket="atelier-test", Key=KEY)["ContentType"] == "video/mp4"
+        assert b"".join(s3.iter_bytes(KEY)) == source.read_bytes()
+
