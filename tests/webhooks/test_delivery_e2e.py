@@ -54,6 +54,8 @@ def test_completed_event_is_signed_and_verifies(client, celery_worker, make_acco
     assert payload["type"] == "job.completed" and payload["id"] == request.headers["webhook-id"]
     assert payload["data"]["id"] == job["id"] and payload["data"]["status"] == "completed"
     assert payload["data"]["result"]["assets"][0]["content_type"] == "image/png"
+    # The receiver answers before the worker commits the attempt: wait for the row.
+    wait_until(lambda: client.get(f"/v1/jobs/{job['id']}/webhook-deliveries", headers=caller.headers).json()["data"])
     deliveries = client.get(f"/v1/jobs/{job['id']}/webhook-deliveries", headers=caller.headers).json()["data"]
     assert deliveries[0]["status_code"] == 200 and deliveries[0]["webhook_id"] == payload["id"]
     assert deliveries[0]["attempt"] == 1 and deliveries[0]["next_attempt_at"] is None
