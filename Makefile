@@ -27,7 +27,7 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.modes
-	$(BIN)/python -m bench.api
+	$(BIN)/python -m bench.hotpaths
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
