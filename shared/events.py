@@ -249,6 +249,9 @@ class JobEventHub:
             return
         if kind != "message":
             return  # pong: proof of life only
+        named = _job_id_of(message.get("data"))
+        if named is not None and named not in self._waiters:
+            return  # nobody here waits for that job: not worth decoding
         try:
             event = json.loads(message["data"])
         except (TypeError, ValueError):
@@ -263,6 +266,19 @@ class JobEventHub:
     def _backoff(self) -> float:
         ceiling = min(self._max_backoff, 0.1 * 2 ** min(self._failures, 10))
         return random.uniform(ceiling / 2, ceiling)
+
+
+_PREFIX = '{"job_id": "'  # how publish_job_event's JSON starts
+
+
+def _job_id_of(data: Any) -> str | None:
+    """The job id at the start of an event as ``publish_job_event`` writes it, without decoding the
+    rest; None when the message does not start that way (it is then decoded in full)."""
+    if not isinstance(data, str) or not data.startswith(_PREFIX):
+        return None
+    end = data.find('"', len(_PREFIX))
+    job_id = data[len(_PREFIX):end]
+    return job_id if end > 0 and "\\" not in job_id else None
 
 
 async def _close_quietly(pubsub: Any, client: aioredis.Redis) -> None:

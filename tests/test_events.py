@@ -191,6 +191,26 @@ def test_malformed_messages_are_ignored(redis_url: str, client: redis.Redis, cha
     assert event is not None and event["progress"] == 1
 
 
+def test_only_events_of_watched_jobs_are_decoded(redis_url: str, client: redis.Redis, channel: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    decoded: list[str] = []
+    loads = json.loads
+    monkeypatch.setattr(json, "loads", lambda data, **kw: decoded.append(data) or loads(data, **kw))
+
+    async def scenario() -> list[int]:
+        async with running_hub(redis_url, channel) as hub, hub.subscribe("job_w") as waiter:
+            for progress in range(5):
+                publish_job_event(client, "job_other", "running", progress, channel=channel)
+            # Written by someone else, keys in another order: decoded in full, still delivered.
+            client.publish(channel, json.dumps({"status": "running", "progress": 2, "job_id": "job_w"}))
+            publish_job_event(client, "job_w", "running", 3, channel=channel)
+            events = [await waiter.next(timeout=10), await waiter.next(timeout=10)]
+            return [event["progress"] for event in events if event is not None]
+
+    assert asyncio.run(scenario()) == [2, 3]
+    assert not [data for data in decoded if "job_other" in data]
+
+
 def test_a_slow_reader_keeps_the_newest_events(redis_url: str, client: redis.Redis, channel: str) -> None:
     async def scenario() -> list[int]:
         async with running_hub(redis_url, channel, max_pending=3) as hub:
