@@ -9,11 +9,14 @@ commit; a rollback drops it.
 from __future__ import annotations
 
 import logging
+import select
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from psycopg import pq
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.settings import get_settings
@@ -22,19 +25,43 @@ log = logging.getLogger(__name__)
 
 _CALLBACKS = "atelier_after_commit"
 _ROLLBACK_CALLBACKS = "atelier_after_rollback"
+#: Connections older than this are replaced at checkout: bounds how long a connection a server or
+#: a middlebox dropped silently (no FIN, so the check below cannot see it) stays in the pool.
+POOL_RECYCLE_SECONDS = 1800
 
 
 @lru_cache
 def get_engine() -> Engine:
     settings = get_settings()
-    return create_engine(
+    engine = create_engine(
         settings.require_database_url(),
-        pool_pre_ping=True,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=10,
+        pool_recycle=POOL_RECYCLE_SECONDS,
         connect_args={"connect_timeout": 10},
     )
+    event.listen(engine, "checkout", _refuse_closed)
+    return engine
+
+
+def closed_by_server(dbapi_connection: Any) -> bool:
+    """Whether an idle pooled psycopg connection was closed by the server (restart, failover,
+    ``pg_terminate_backend``), without a round trip: the server's goodbye (an error message and
+    the end of the stream) is waiting on the socket, where an idle connection has nothing to read."""
+    pgconn = dbapi_connection.pgconn
+    if pgconn.status != pq.ConnStatus.OK:
+        return True
+    poller = select.poll()  # unlike select.select, any descriptor number
+    poller.register(pgconn.socket, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
+
+
+def _refuse_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    # Instead of pool_pre_ping's SELECT 1 per checkout: the pool discards a connection refused here
+    # and checks out another (a new one after a restart), so the request never sees the dead one.
+    if closed_by_server(dbapi_connection):
+        raise exc.DisconnectionError("the server closed this pooled connection")
 
 
 @lru_cache
