@@ -122,8 +122,9 @@ class Job(CreatedAt, Base):
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
 
+    #: Loaded on first use (claim, delete) only: no response shows it, so a job read does not pay for it.
     input_links: Mapped[list[JobInput]] = relationship(
-        lazy="selectin", cascade="all, delete-orphan", passive_deletes=True, order_by="JobInput.role"
+        cascade="all, delete-orphan", passive_deletes=True, order_by="JobInput.role"
     )
     results: Mapped[list[Asset]] = relationship(
         lazy="selectin", order_by="Asset.id", foreign_keys="Asset.job_id", viewonly=True
