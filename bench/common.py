@@ -181,10 +181,10 @@ def api_server(log_path: Path, app: str = "api.app:create_app", env: dict[str, s
                                    env={**os.environ, **(env or {})})
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # start-up takes long on a busy machine
         while True:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"{app} did not start:\n{log_path.read_text()}")
+                raise SystemExit(f"{app} did not start (exit status {process.poll()}):\n{log_path.read_text()}")
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                     break

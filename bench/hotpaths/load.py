@@ -8,11 +8,13 @@ per-round ratios (or differences). Every loop has a count and every wait a timeo
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 import httpx
@@ -56,6 +58,25 @@ async def throughput(http: httpx.AsyncClient, send: Send, total: int, connection
     start = time.perf_counter()
     await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(connections))), ROUND_TIMEOUT)
     return total / (time.perf_counter() - start)
+
+
+def cpu_ticks(pid: int) -> int:
+    """User + system CPU of a process (all its threads) so far, in clock ticks."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+@dataclass(frozen=True)
+class Load:
+    rate: float  # requests per second
+    cpu_ms: float  # the server's CPU per request: far less sensitive to a busy machine than the rate
+
+
+async def load(http: httpx.AsyncClient, send: Send, total: int, pid: int) -> Load:
+    """``throughput``, and the server process's CPU time per request meanwhile."""
+    before = cpu_ticks(pid)
+    rate = await throughput(http, send, total)
+    return Load(rate, (cpu_ticks(pid) - before) * 1000 / os.sysconf("SC_CLK_TCK") / total)
 
 
 async def alternate(rounds: int, atelier: Callable[[], Awaitable[T]],

@@ -14,14 +14,13 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import redis
 
 from bench.common import Key, Server, complete_and_publish, new_key, rss_kb, running_jobs
 from bench.hotpaths.bare_api import bare_channel
-from bench.hotpaths.load import Row, check, client, percentile, throughput
+from bench.hotpaths.load import Row, check, client, cpu_ticks, percentile, throughput
 from bench.hotpaths.stack import Stack, servers
 
 WAIT = 60  # the longest wait the API accepts; registering must finish well within it
@@ -43,11 +42,6 @@ class Side:
     headers: dict[str, str]
     registered: Callable[[], int]
     publish: Callable[[], float]
-
-
-def cpu_ticks(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
 
 
 async def quiet(pid: int, timeout: float = 30.0) -> None:
