@@ -53,7 +53,6 @@ def upload(session: Session, storage: Storage, settings: Settings, *, account_id
     if kind not in KINDS:
         raise ValidationError.field("kind", f"must be one of {', '.join(KINDS)}")
     limit = max_bytes(settings, kind)
-    asset_id = new_id("ast")
     with tempfile.TemporaryDirectory(prefix="atelier-upload-") as tmp:
         path = Path(tmp) / "upload"
         digest, size = hashlib.sha256(), 0
@@ -67,27 +66,35 @@ def upload(session: Session, storage: Storage, settings: Settings, *, account_id
                 out.write(chunk)
         if size == 0:
             raise ValidationError.field("file", "is empty")
-        with path.open("rb") as f:
-            content_type = sniff_content_type(f.read(4096))
-        if content_type is None or not matches_kind(content_type, kind):
-            raise UnsupportedMediaType(
-                f"The file is not a supported {kind} (detected: {content_type or 'unknown'}).",
-                details={"kind": kind, "detected": content_type})
-        try:
-            info = probe(path, kind)
-        except MediaDecodeError as exc:
-            raise UnsupportedMediaType(f"The {kind} does not decode: {exc}", details={"kind": kind}) from exc
-        content_type = info.content_type or content_type  # e.g. an audio-only MP4 is audio/mp4
-        if kind == "image" and (info.width or 0) * (info.height or 0) > settings.max_image_pixels:
-            raise PayloadTooLarge(f"Images are limited to {settings.max_image_pixels} pixels.",
-                                  details={"max_pixels": settings.max_image_pixels})
-        name = safe_filename(filename, asset_id, content_type)
-        key = storage_key(account_id, asset_id, name)
-        storage.put_file(key, path, content_type=content_type)
+        return store_file(session, storage, settings, account_id=account_id, kind=kind, path=path, size=size,
+                          filename=filename, source="upload", sha256=digest.hexdigest())
+
+
+def store_file(session: Session, storage: Storage, settings: Settings, *, account_id: str, kind: str, path: Path,
+               size: int, filename: str | None, source: str, sha256: str | None = None) -> Asset:
+    """Sniff, probe and store a file already on disk (an upload, an input fetched by URL)."""
+    asset_id = new_id("ast")
+    with path.open("rb") as f:
+        content_type = sniff_content_type(f.read(4096))
+    if content_type is None or not matches_kind(content_type, kind):
+        raise UnsupportedMediaType(
+            f"The file is not a supported {kind} (detected: {content_type or 'unknown'}).",
+            details={"kind": kind, "detected": content_type})
+    try:
+        info = probe(path, kind)
+    except MediaDecodeError as exc:
+        raise UnsupportedMediaType(f"The {kind} does not decode: {exc}", details={"kind": kind}) from exc
+    content_type = info.content_type or content_type  # e.g. an audio-only MP4 is audio/mp4
+    if kind == "image" and (info.width or 0) * (info.height or 0) > settings.max_image_pixels:
+        raise PayloadTooLarge(f"Images are limited to {settings.max_image_pixels} pixels.",
+                              details={"max_pixels": settings.max_image_pixels})
+    name = safe_filename(filename, asset_id, content_type)
+    key = storage_key(account_id, asset_id, name)
+    storage.put_file(key, path, content_type=content_type)
     after_rollback(session, lambda: storage.delete(key))
     asset = Asset(id=asset_id, account_id=account_id, kind=kind, content_type=content_type, bytes=size,
-                  sha256=digest.hexdigest(), width=info.width, height=info.height,
-                  duration_seconds=info.duration_seconds, source="upload", job_id=None, filename=name,
+                  sha256=sha256 or file_sha256(path), width=info.width, height=info.height,
+                  duration_seconds=info.duration_seconds, source=source, job_id=None, filename=name,
                   storage_key=key)
     session.add(asset)
     session.flush()

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
 
     webhook_allow_private: bool = False
     webhook_timeout_seconds: float = 15.0
+    #: Whole-fetch limit for an input given by URL (``input_image_url``, ``audio_url``).
+    input_url_timeout_seconds: float = 30.0
 
     #: A queued job not picked up within this many seconds is published again by the sweeper.
     requeue_after_seconds: int = 120

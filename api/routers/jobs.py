@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from api import idempotent
 from api.deps import DB, AppSettings, Auth, CatalogDep, StorageDep
 from api.schemas import page
-from shared import idempotency
+from shared import idempotency, url_inputs
 from shared.db.session import session_scope
 from shared.jobs import lifecycle, service
 from shared.jobs.modes import MODE_NAMES, JobRequest
@@ -26,12 +26,14 @@ KEEPALIVE_SECONDS = 15.0
 
 @router.post("", status_code=202)
 def create_job(body: JobRequest, principal: Auth, db: DB, settings: AppSettings, catalog: CatalogDep,
-               idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
+               storage: StorageDep, idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
+    def create() -> dict[str, Any]:
+        request = url_inputs.resolve(db, storage, settings, principal.account_id, body)
+        return job_view(service.create_job(db, principal.account_id, request, catalog, settings), settings.base_url)
+
     return idempotent.respond(
         db, principal.account_id, idempotency_key, "POST /v1/jobs", status=202,
-        fingerprint=lambda: idempotency.fingerprint(body.given()),
-        create=lambda: job_view(service.create_job(db, principal.account_id, body, catalog, settings),
-                                settings.base_url),
+        fingerprint=lambda: idempotency.fingerprint(body.given()), create=create,
     )
 
 

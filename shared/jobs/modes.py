@@ -22,6 +22,7 @@ from shared.jobs.requests import (
     AssetField,
     AudioFormat,
     DurationRange,
+    InputURL,
     JobRequestBase,
     Seed,
     Size,
@@ -52,10 +53,11 @@ class TextToImage(JobRequestBase):
 
 
 class ImageToImage(JobRequestBase):
-    asset_fields = {"input_image_asset_id": AssetField("image", "image")}
+    asset_fields = {"input_image_asset_id": AssetField("image", "image", url="input_image_url", required=True)}
     mode: Literal["image_to_image"]
     prompt: Text
-    input_image_asset_id: str
+    input_image_asset_id: str | None = None
+    input_image_url: InputURL | None = None
     strength: Annotated[float, Field(ge=0, le=1)] = 0.6
     seed: Seed
 
@@ -78,20 +80,22 @@ class Music(JobRequestBase):
 class ImageToVideo(JobRequestBase):
     """A talking clip: the picture speaks ``voice_text`` (synthesized) or ``audio_asset_id``."""
 
-    asset_fields = {"input_image_asset_id": AssetField("image", "image"),
-                    "audio_asset_id": AssetField("audio", "audio", max_seconds=120.0)}
+    asset_fields = {"input_image_asset_id": AssetField("image", "image", url="input_image_url", required=True),
+                    "audio_asset_id": AssetField("audio", "audio", max_seconds=120.0, url="audio_url")}
     mode: Literal["image_to_video"]
-    input_image_asset_id: str
+    input_image_asset_id: str | None = None
+    input_image_url: InputURL | None = None
     prompt: Text | None = None
     voice_text: Text | None = None
     audio_asset_id: str | None = None
+    audio_url: InputURL | None = None
     voice_id: VoiceId | None = None
     seed: Seed
 
     @model_validator(mode="after")
     def _one_voice(self) -> ImageToVideo:
-        if (self.voice_text is None) == (self.audio_asset_id is None):
-            raise rule("give exactly one of voice_text or audio_asset_id", "voice_text")
+        if (self.voice_text is None) == (self.audio_asset_id is None and self.audio_url is None):
+            raise rule("give exactly one of voice_text or audio_asset_id (or audio_url)", "voice_text")
         if self.voice_id is not None and self.voice_text is None:
             raise rule("only applies with voice_text", "voice_id")
         return self

@@ -57,6 +57,8 @@ def _metadata(value: dict[str, str]) -> dict[str, str]:
 
 
 Text = Annotated[str, AfterValidator(_text)]
+#: An input given by URL: http(s) or a ``data:`` URI (fetched and checked by ``shared.url_inputs``).
+InputURL = Annotated[str, Field(min_length=1)]
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1, default_factory=lambda: random.randrange(2**31))]
 
 
@@ -82,6 +84,10 @@ class AssetField:
     kind: Literal["image", "audio"]
     #: Longest accepted duration, for audio the job's output length follows.
     max_seconds: float | None = None
+    #: The request field that may give this input by URL instead (``shared.url_inputs``).
+    url: str | None = None
+    #: Whether the mode needs this input (by id or by URL).
+    required: bool = False
 
 
 class JobRequestBase(BaseModel):
@@ -103,6 +109,17 @@ class JobRequestBase(BaseModel):
     def _absent_when_null(cls, data: Any) -> Any:
         # An explicit null means "not given", for every field of every mode.
         return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
+
+    @model_validator(mode="after")
+    def _one_source(self) -> JobRequestBase:
+        """An input asset is given by id or by URL, not both; a required one by either."""
+        for name, spec in self.asset_fields.items():
+            by_id, by_url = getattr(self, name, None), getattr(self, spec.url, None) if spec.url else None
+            if by_id is not None and by_url is not None:
+                raise rule(f"give either {name} or {spec.url}, not both", name)
+            if spec.required and by_id is None and by_url is None:
+                raise rule(f"is required for {self.mode} (or {spec.url})", name)
+        return self
 
     @property
     def prompt_text(self) -> str | None:
