@@ -37,7 +37,9 @@ def get_principal(request: Request) -> Principal:
     """Authenticate with a short session of its own, so waiting routes hold no connection."""
     with session_scope() as session:
         principal = authenticate(session, api_key_from(request))
-    state = ratelimit.hit(get_redis(), principal.key_id, principal.rate_limit_per_minute)
+    state = ratelimit.check(get_redis(), principal.key_id, principal.rate_limit_per_minute, method=request.method)
+    if state is None:  # Redis down and a read: served without a limit (see shared/ratelimit.py)
+        return principal
     request.state.response_headers = state.headers()
     if not state.allowed:
         raise RateLimited(

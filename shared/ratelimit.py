@@ -1,17 +1,30 @@
 """Per-key requests-per-minute limits in Redis, shared by every API process.
 
 A fixed one-minute window per key: one INCR (and EXPIRE on the first hit) per request.
+
+When Redis is unreachable the limiter degrades open for reads (``GET``/``HEAD``/``OPTIONS``
+are served from PostgreSQL, without rate-limit headers) and stays closed for writes: those
+answer 503, since most of them must queue a task on that same Redis. After a failure, reads
+skip Redis for ``DEGRADED_SECONDS`` so an outage costs them no connect timeout per request.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import redis
 
+log = logging.getLogger(__name__)
+
 WINDOW_SECONDS = 60
+DEGRADED_SECONDS = 5.0
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Per client (one per process; tests may swap it): when reads may try Redis again.
+_degraded_until: weakref.WeakKeyDictionary[redis.Redis, float] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -45,3 +58,20 @@ def hit(client: redis.Redis, key_id: str, limit: int, now: float | None = None) 
     count = int(pipe.execute()[0])
     return RateLimitState(limit=limit, remaining=max(0, limit - count),
                           reset_at=(window + 1) * WINDOW_SECONDS, allowed=count <= limit)
+
+
+def check(client: redis.Redis, key_id: str, limit: int, *, method: str) -> RateLimitState | None:
+    """``hit``, or None when Redis is down and the request only reads (degraded open).
+
+    Writes re-raise the Redis error (rendered as 503, nothing accepted)."""
+    read = method.upper() in READ_METHODS
+    if read and time.monotonic() < _degraded_until.get(client, 0.0):
+        return None
+    try:
+        return hit(client, key_id, limit)
+    except redis.RedisError as exc:
+        if not read:
+            raise
+        _degraded_until[client] = time.monotonic() + DEGRADED_SECONDS
+        log.warning("rate limiting degraded open for reads: Redis unavailable (%s)", type(exc).__name__)
+        return None
