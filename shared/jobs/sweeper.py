@@ -1,7 +1,8 @@
 """Repairs what a crash or a lost message leaves behind; run by beat.
 
 * A queued job whose task was never picked up (publish failed after commit, broker lost its
-  data) is published again.
+  data) is published again — but only when the broker holds no message for it: a job
+  waiting behind a backlog is left in line (``shared/broker.py``).
 * A running job whose heartbeat went stale (worker SIGKILLed, OOM, node lost) is queued
   again, up to ``max_job_attempts``; after that it fails and its hold is released.
 * An upstream job whose poll chain stopped is polled again; one lost while being submitted
@@ -16,10 +17,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from shared import queue
+from shared import broker, queue
 from shared.db.models import Job
 from shared.jobs import modes, notify, service
 from shared.jobs.execution import UpstreamState
+from shared.redis_client import get_redis
 from shared.settings import Settings
 
 BATCH = 200
@@ -32,31 +34,58 @@ def _stale(session: Session, condition: ColumnElement[bool], before: datetime) -
     ).all()
 
 
+def broker_view(settings: Settings) -> broker.BrokerView:
+    return broker.inspect(get_redis(), settings.broker_prefix, queue.QUEUES)
+
+
 def sweep(session: Session, settings: Settings, now: datetime | None = None) -> dict[str, int]:
     now = now or datetime.now(UTC)
-    counts = {"republished": 0, "requeued": 0, "failed": 0, "repolled": 0}
+    counts = {"republished": 0, "requeued": 0, "failed": 0, "repolled": 0, "in_line": 0}
     stale_queued = _stale(session, Job.status == "queued", now - timedelta(seconds=settings.requeue_after_seconds))
-    for job in stale_queued:
-        job.updated_at = now
-        service.enqueue(session, job)
-        counts["republished"] += 1
     heartbeat_cutoff = now - timedelta(seconds=settings.heartbeat_timeout_seconds)
     stale_running = _stale(session, (Job.status == "running") & Job.upstream.is_(None), heartbeat_cutoff)
-    for job in stale_running:
+    stale_upstream = _stale(session, (Job.status == "running") & Job.upstream.is_not(None), heartbeat_cutoff)
+    if not (stale_queued or stale_running or stale_upstream):
+        return counts
+    view = broker_view(settings)
+    for job in stale_queued:
+        job.updated_at = now
+        if view.holds(queue.RUN_JOB, job.id, delivered_within=settings.requeue_after_seconds):
+            counts["in_line"] += 1
+            continue
+        service.enqueue(session, job)
+        counts["republished"] += 1
+    _requeue_lost(session, settings, stale_running, view, now, counts)
+    _repoll(session, settings, stale_upstream, view, now, counts)
+    session.flush()
+    return counts
+
+
+def _requeue_lost(session: Session, settings: Settings, jobs: Sequence[Job], view: broker.BrokerView,
+                  now: datetime, counts: dict[str, int]) -> None:
+    for job in jobs:
         if job.attempts >= settings.max_job_attempts:
             service.fail(session, job, "WORKER_LOST",
                          f"The worker running this job was lost {job.attempts} times.")
             counts["failed"] += 1
+        elif view.holds(queue.RUN_JOB, job.id, delivered_within=settings.heartbeat_timeout_seconds):
+            counts["in_line"] += 1  # redelivered (worker lost): its message is on its way
         else:
             job.status, job.progress, job.updated_at = "queued", 0, now
             session.flush()
             service.enqueue(session, job)
             notify.transition(session, job)
             counts["requeued"] += 1
-    stale_upstream = _stale(session, (Job.status == "running") & Job.upstream.is_not(None), heartbeat_cutoff)
-    for job in stale_upstream:
+
+
+def _repoll(session: Session, settings: Settings, jobs: Sequence[Job], view: broker.BrokerView,
+            now: datetime, counts: dict[str, int]) -> None:
+    for job in jobs:
         state = UpstreamState.of(job.upstream)
         if state is not None and state.submitted:
+            if view.holds(queue.POLL_JOB, job.id, delivered_within=settings.heartbeat_timeout_seconds):
+                counts["in_line"] += 1
+                continue
             job.updated_at = now
             queue.send_after_commit(session, queue.POLL_JOB, [job.id], modes.spec_for(job.mode).queue)
             counts["repolled"] += 1
@@ -64,5 +93,3 @@ def sweep(session: Session, settings: Settings, now: datetime | None = None) -> 
             service.fail(session, job, "UPSTREAM_UNAVAILABLE",
                          "The worker submitting this job upstream was lost; it was not resubmitted.")
             counts["failed"] += 1
-    session.flush()
-    return counts

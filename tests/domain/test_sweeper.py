@@ -30,25 +30,6 @@ def settings(stack_env):
     return get_settings()
 
 
-@pytest.fixture
-def sent(monkeypatch) -> list[tuple[str, list[Any], str]]:
-    """Every task published after commit, instead of sending it to the broker."""
-    calls: list[tuple[str, list[Any], str]] = []
-    monkeypatch.setattr(queue, "send", lambda name, args, q, **_: calls.append((name, args, q)))
-    return calls
-
-
-@pytest.fixture
-def account(make_account):
-    caller = make_account(plan="starter")
-    yield caller.account_id
-    # Leave nothing non-terminal behind for a later sweep in this session to find.
-    with session_scope() as session:
-        session.execute(update(Job).where(Job.account_id == caller.account_id,
-                                          Job.status.in_(("queued", "running")))
-                        .values(status="aborted", held_credits=0))
-
-
 def new_job(account_id: str, body: dict[str, Any]) -> str:
     with session_scope() as session:
         job = create_job(session, account_id, modes.parse(body), get_catalog(), get_settings())
