@@ -13,7 +13,7 @@ from celery import Celery
 from sqlalchemy.orm import Session
 
 from shared.db.session import after_commit
-from shared.settings import get_settings
+from shared.settings import Settings, get_settings
 
 FAST, SLOW, WEBHOOKS, MAINTENANCE = "media.fast", "media.slow", "webhooks", "maintenance"
 QUEUES = (FAST, SLOW, WEBHOOKS, MAINTENANCE)
@@ -26,17 +26,33 @@ CANCEL_UPSTREAM = "jobs.cancel_upstream"
 DELIVER_WEBHOOK = "webhooks.deliver"
 
 
+#: Hard time limits of the tasks that are not ``jobs.run`` (whose limit is per mode).
+POLL_TIME_LIMIT = 600
+#: What a message may stay unacknowledged beyond the longest task limit before redelivery.
+VISIBILITY_MARGIN_SECONDS = 60
+
+
+def visibility_timeout(settings: Settings) -> float:
+    """A message delivered to a worker and not acknowledged within this time is delivered again.
+
+    Just longer than the longest hard time limit of any task (per mode, with
+    ``ATELIER_JOB_TIME_LIMITS``), so a running task is never delivered twice, while a message
+    held by a worker that died comes back soon after (the sweeper republishes sooner still)."""
+    from shared.jobs.modes import MODES  # the registry imports this module's queue names
+
+    longest = max(POLL_TIME_LIMIT, *(spec.time_limits(settings)[1] for spec in MODES.values()))
+    return longest + VISIBILITY_MARGIN_SECONDS
+
+
 def celery_config() -> dict[str, Any]:
     """Broker settings shared by the producer (API) and the worker app."""
     settings = get_settings()
-    transport: dict[str, Any] = {"visibility_timeout": 3600}
+    transport: dict[str, Any] = {"visibility_timeout": visibility_timeout(settings)}
     if settings.broker_prefix:
         transport["global_keyprefix"] = settings.broker_prefix
     return {
         "broker_url": settings.require_redis_url(),
         "broker_connection_retry_on_startup": True,
-        # The visibility timeout is longer than the longest task time limit, so a running task
-        # is never re-delivered.
         "broker_transport_options": transport,
         "task_serializer": "json",
         "accept_content": ["json"],

@@ -54,8 +54,13 @@ class Settings(BaseSettings):
 
     #: A queued job not picked up within this many seconds is published again by the sweeper.
     requeue_after_seconds: int = 120
-    #: A running job whose heartbeat is older than this is considered lost.
-    heartbeat_timeout_seconds: int = 300
+    #: The lease: a running job whose heartbeat is older than this is considered lost, and
+    #: another worker may claim it.
+    heartbeat_timeout_seconds: int = 30
+    #: How often a worker refreshes the lease of the job it runs.
+    heartbeat_interval_seconds: float = 5.0
+    #: How often beat runs the sweeper (lost messages, stale claims).
+    sweep_interval_seconds: float = 5.0
     max_job_attempts: int = 3
     #: Mode → hard time limit of one run in seconds, overriding the mode registry's, as JSON:
     #: ``{"text_to_video": 1200}``. The soft limit (the job fails as TIMEOUT) comes 10 % earlier.

@@ -6,6 +6,7 @@ from celery import Celery
 from celery.signals import worker_process_init
 
 from shared.queue import MAINTENANCE, QUEUES, WEBHOOKS, celery_config
+from shared.settings import get_settings
 
 app = Celery("atelier", include=["workers.tasks.jobs", "workers.tasks.maintenance", "workers.tasks.webhooks"])
 app.conf.update(celery_config())
@@ -20,7 +21,8 @@ app.conf.update(
     worker_send_task_events=True,
     task_send_sent_event=True,
     beat_schedule={
-        "sweep-jobs": {"task": "maintenance.sweep", "schedule": 15.0, "options": {"queue": MAINTENANCE}},
+        "sweep-jobs": {"task": "maintenance.sweep", "schedule": get_settings().sweep_interval_seconds,
+                       "options": {"queue": MAINTENANCE, "expires": get_settings().sweep_interval_seconds}},
         "roll-periods": {"task": "maintenance.roll_periods", "schedule": 300.0,
                          "options": {"queue": MAINTENANCE}},
         "purge-idempotency": {"task": "maintenance.purge_idempotency", "schedule": 600.0,
@@ -33,9 +35,13 @@ app.conf.update(
 
 @worker_process_init.connect
 def _fresh_connections(**_: object) -> None:
-    """Forked pool processes must not share the parent's database or Redis sockets."""
+    """Forked pool processes must not share the parent's database or Redis sockets; each new
+    one (also the replacement of a killed one) removes the scratch directories killed jobs left."""
     from shared.db.session import reset_engine
     from shared.redis_client import reset_redis
 
     reset_engine()
     reset_redis()
+    from workers.scratch import clean_stale
+
+    clean_stale()

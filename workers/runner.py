@@ -8,7 +8,6 @@ generation and storage happen between them, outside any transaction.
 from __future__ import annotations
 
 import logging
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,7 +27,9 @@ from shared.media.probe import MediaDecodeError, probe
 from shared.media.sniff import EXTENSIONS
 from shared.settings import get_settings
 from shared.storage import get_storage
+from workers import scratch
 from workers.context import WorkerContext
+from workers.heartbeat import heartbeat
 from workers.providers import registry
 from workers.providers.base import GenerationFailed, GenerationRequest, InputFile, JobAborted, Output, ProviderError
 
@@ -119,8 +120,7 @@ def finish(job: ClaimedJob, outputs: Sequence[Output]) -> bool:
 def render(job: ClaimedJob) -> None:
     """Generate in this process (the offline ``local`` provider) and complete the job."""
     provider = registry.local_provider(job.provider)
-    with tempfile.TemporaryDirectory(prefix=f"atelier-{job.id}-") as tmp, failures_end_the_job(job):
-        workdir = Path(tmp)
+    with scratch.job_dir(job.id) as workdir, heartbeat(job.id), failures_end_the_job(job):
         inputs = fetch_inputs(job, workdir)
         request = build_request(job, get_catalog(), inputs)
         finish(job, provider.generate(request, WorkerContext(job.id, workdir)))
@@ -140,7 +140,7 @@ def failures_end_the_job(job: ClaimedJob) -> Iterator[None]:
     except MediaDecodeError as exc:
         execution.fail(job, "OUTPUT_INVALID", f"The provider produced a file that does not decode: {exc}")
     except (OperationalError, redis.RedisError):
-        # Our own backing services: leave the job running; the sweeper requeues it.
+        # Our own backing services: the task is retried with back-off (workers/tasks/jobs.py).
         raise
     except Exception:
         log.exception("job %s failed unexpectedly", job.id)

@@ -12,7 +12,6 @@ Once the upstream has accepted a job it is never submitted again.
 from __future__ import annotations
 
 import logging
-import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +19,9 @@ from shared import queue
 from shared.catalog import ModelSpec, get_catalog
 from shared.jobs import execution, modes
 from shared.jobs.execution import ClaimedJob, UpstreamState
+from workers import scratch
 from workers.context import WorkerContext
+from workers.heartbeat import heartbeat
 from workers.providers import registry
 from workers.providers.base import GenerationFailed, PollResult, UpstreamHandle, UpstreamUnavailable
 from workers.runner import build_request, failures_end_the_job, fetch_inputs, finish
@@ -84,9 +85,9 @@ def submit(job_id: str, attempt: int, index: int, *, tries: int, last_try: bool)
         return
     job, spec = loaded[0], chain[index]
     error: UpstreamUnavailable | None = None
-    with tempfile.TemporaryDirectory(prefix=f"atelier-{job.id}-") as tmp, failures_end_the_job(job):
+    with scratch.job_dir(job.id) as workdir, heartbeat(job.id), failures_end_the_job(job):
         try:
-            _submit_once(job, spec, tries, Path(tmp))
+            _submit_once(job, spec, tries, workdir)
         except UpstreamUnavailable as exc:
             log.warning("job %s: %s submit try %d failed: %s", job.id, spec.id, tries, exc.message)
             error = exc
@@ -108,8 +109,8 @@ def poll(job_id: str, *, reschedule: bool = True) -> None:
     job, state = loaded.job, loaded.upstream
     handle = UpstreamHandle(state.provider, state.request_id or "", state.data)
     provider = registry.upstream_provider(handle.provider)
-    with tempfile.TemporaryDirectory(prefix=f"atelier-{job_id}-") as tmp, failures_end_the_job(job):
-        ctx = WorkerContext(job_id, Path(tmp))
+    with scratch.job_dir(job_id) as workdir, heartbeat(job_id), failures_end_the_job(job):
+        ctx = WorkerContext(job_id, workdir)
         try:
             result = provider.poll(handle, ctx)
         except UpstreamUnavailable as exc:

@@ -1,0 +1,1 @@
+from tests.domain.conftest import account  # noqa: F401 (fixture)
