@@ -56,7 +56,7 @@ def domain(stack: FaultStack) -> Iterator[None]:
 def caller(domain):
     from tests.support import create_account_with_key
 
-    return create_account_with_key(plan="starter")
+    return create_account_with_key(plan="professional")  # 120 requests a minute
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -162,7 +162,6 @@ class FaultStack:
         os.kill(old.pid, signal.SIGKILL)
         wait_until(lambda: not psutil.pid_exists(old.pid) or psutil.Process(old.pid).status() == "zombie",
                    10, "Redis to die")
-        old.pid = None  # nothing left for its finaliser to shut down
         self.redis = start_redis(self.root / f"redis-{uuid.uuid4().hex[:6]}.db", port=port)
 
     # -- the database, read directly ------------------------------------------------------
@@ -194,23 +193,32 @@ class FaultStack:
 @contextmanager
 def fault_stack(root: Path) -> Iterator[FaultStack]:
     from shared.db.migrate import upgrade
-    from shared.embedded import scratch_database
 
-    pg = start_postgres(root / "pg", cleanup="delete")
+    pg = start_postgres(root / "pg", cleanup="delete")  # the server and its data go at the end
     redis = start_redis(root / "redis.db")
     stack: FaultStack | None = None
     try:
-        with scratch_database(pg.url, "atelier_faults") as url:
-            upgrade(url)
-            (root / "tmp").mkdir()
-            stack = FaultStack(root, pg, redis, url, stack_env(root, url, redis.url))
-            try:
-                yield stack
-            finally:
-                stack.close()
+        url = _create_database(pg.url, "atelier_faults")
+        upgrade(url)
+        (root / "tmp").mkdir()
+        stack = FaultStack(root, pg, redis, url, stack_env(root, url, redis.url))
+        try:
+            yield stack
+        finally:
+            stack.close()
     finally:
         (stack.redis if stack else redis).stop()
         pg.stop()
+
+
+def _create_database(server_url: str, name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 def stack_env(root: Path, database_url: str, redis_url: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ from tests.faults.harness import FaultStack
 from tests.support import Caller
 
 #: Long enough on the local provider to be killed mid-render.
-SLOW_JOB = {"mode": "text_to_video", "prompt": "a slow tide under the pier", "duration_seconds": 10}
+SLOW_JOB = {"mode": "text_to_video", "prompt": "a slow tide under the pier", "duration_seconds": 4}
 QUICK_JOB = {"mode": "text_to_image", "prompt": "a red kite", "size": "512x512"}
 
 #: Recovery times measured in this run, printed at the end of the session (see conftest).
