@@ -14,8 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from shared.db.session import session_scope
-from shared.jobs import service
+from shared.jobs import execution
 from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -38,9 +37,8 @@ class Heartbeat:
         self._thread.join(timeout=self.interval + 5)
 
     def beat(self) -> None:
-        with session_scope() as session:
-            if not service.report_progress(session, self.job_id, None):
-                self.lost.set()
+        if not execution.heartbeat(self.job_id):
+            self.lost.set()
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval) and not self.lost.is_set():
