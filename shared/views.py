@@ -46,7 +46,7 @@ def job_view(job: Job, base_url: str) -> dict[str, Any]:
         "model": job.model,
         "provider": job.provider,
         "prompt": job.prompt,
-        "inputs": job.inputs,
+        "inputs": job.params,
         "progress": job.progress,
         "estimated_credits": job.estimated_credits,
         "credits_charged": job.credits_charged,

@@ -104,7 +104,9 @@ class Job(CreatedAt, Base):
     model: Mapped[str] = mapped_column(String(200))
     provider: Mapped[str] = mapped_column(String(32))
     prompt: Mapped[str | None] = mapped_column(Text)
-    inputs: Mapped[dict[str, Any]]
+    #: The request's parameters with defaults filled in (n, size, seed, voice_id, …); the API
+    #: shows them as the job's ``inputs``.
+    params: Mapped[dict[str, Any]]
     progress: Mapped[int] = mapped_column(server_default="0")
     estimated_credits: Mapped[int]
     #: What is still reserved for this job; zero once it ends.

@@ -103,7 +103,7 @@ def _claimed(session: Session, job: Job) -> ClaimedJob:
     rows = session.scalars(select(Asset).where(Asset.id.in_(links.values()))).all() if links else []
     by_id = {a.id: a for a in rows}
     return ClaimedJob(job.id, job.account_id, modes.spec_for(job.mode).name, job.model, job.provider,
-                      job.prompt, dict(job.inputs), job.attempts,
+                      job.prompt, dict(job.params), job.attempts,
                       tuple(InputRef(role, by_id[aid]) for role, aid in links.items()))
 
 

@@ -59,7 +59,7 @@ def create_job(session: Session, account_id: str, request: JobRequestBase, catal
     estimate = price(model.price_rules, modes.spec_for(request.mode).estimate(params, assets), params)
     job = Job(
         id=new_id("job"), account_id=account_id, mode=request.mode, status="queued", model=model.id,
-        provider=model.provider, prompt=request.prompt_text, inputs=params, progress=0,
+        provider=model.provider, prompt=request.prompt_text, params=params, progress=0,
         estimated_credits=estimate.credits, held_credits=estimate.credits, credits_charged=0,
         pricing={"rules": [asdict(r) for r in model.price_rules], "estimate": estimate.as_dict()},
         webhook_url=request.webhook_url,
@@ -151,7 +151,7 @@ def complete(session: Session, job: Job, outputs: Sequence[Asset]) -> None:
     Lock order: the job row (locked by the caller), then the account row, then the inserts.
     """
     rules = _rules(job)
-    actual = price(rules, modes.spec_for(job.mode).measure(job.inputs, outputs), job.inputs)
+    actual = price(rules, modes.spec_for(job.mode).measure(job.params, outputs), job.params)
     settlement = ledger.settle(session, job.account_id, job.id, job.held_credits, actual.credits,
                                actual.breakdown)
     for asset in outputs:
