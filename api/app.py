@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from api import errors
 from api.middleware import ResponseHeaders, install_log_redaction
 from api.routers import account, assets, chat, jobs, models, ops, providers
-from shared.events import JobEventHub
+from shared.jobs.events import JobEventHub
 from shared.llm.upstream import new_client
 from shared.settings import get_settings
 

@@ -136,7 +136,7 @@ async def measure(server: Server, redis_url: str, args: argparse.Namespace) -> R
     account_id = await asyncio.to_thread(new_account)
     key = await asyncio.to_thread(new_key, account_id)
     store = redis.Redis.from_url(redis_url)
-    from shared.events import publisher_client
+    from shared.jobs.events import publisher_client
 
     publisher = publisher_client(redis_url)
     # Idle connections expire well before uvicorn's 5 s keep-alive timeout: reusing one the server

@@ -131,7 +131,7 @@ def complete_and_publish(publisher: redis.Redis, job_ids: list[str]) -> list[flo
     job's view, serialized in the completing transaction; returns each publish time."""
     from shared.db.models import Job
     from shared.db.session import session_scope
-    from shared.events import publish_job_event
+    from shared.jobs.events import publish_job_event
     from shared.settings import get_settings
     from shared.views import job_view
 

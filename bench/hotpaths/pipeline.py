@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from bench.hotpaths.bare_api import BARE_QUEUE, bare_channel, producer
 from bench.hotpaths.load import Row, alternate, check, client, percentile
 from bench.hotpaths.stack import EventClock, Stack, celery_worker, servers
-from shared.events import CHANNEL
+from shared.jobs.events import CHANNEL
 
 PROMPT = "bench snowy mountains above a lake"
 PARAMS = {"n": 1, "size": "512x512"}

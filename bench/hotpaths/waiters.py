@@ -108,7 +108,7 @@ def _atelier(run: Stack, server: Server, publisher: redis.Redis) -> Side:
 
 
 def _bare(run: Stack, server: Server, publisher: redis.Redis) -> Side:
-    from shared.events import publish_job_event
+    from shared.jobs.events import publish_job_event
     from shared.settings import get_settings
     from shared.views import job_view
 
@@ -136,7 +136,7 @@ def _view(job_id: str, job_view: Callable[..., dict[str, object]], base_url: str
 
 async def _round(run: Stack, count: int, atelier_first: bool,
                  only_atelier: bool = False) -> tuple[Wake, Wake | None]:
-    from shared.events import publisher_client
+    from shared.jobs.events import publisher_client
 
     publisher = publisher_client(run.redis_url)
     with servers(run) as (atelier, bare):

@@ -11,7 +11,7 @@ from shared import assets, queue
 from shared.credits import ledger
 from shared.db.models import Asset, Job, JobInput
 from shared.errors import JobNotCancelable, JobRunning
-from shared.jobs import modes, notify
+from shared.jobs import events, modes
 from shared.jobs.service import get_job, is_terminal
 from shared.storage.base import Storage
 
@@ -34,7 +34,7 @@ def cancel_job(session: Session, account_id: str, job_id: str) -> Job:
     session.flush()
     if job.upstream:
         queue.send_after_commit(session, queue.CANCEL_UPSTREAM, [job.id], modes.spec_for(job.mode).queue)
-    notify.transition(session, job)
+    events.transition(session, job)
     return job
 
 

@@ -24,7 +24,7 @@ from shared.db.pagination import Page, paginate
 from shared.db.session import after_commit
 from shared.errors import NotFound, ValidationError
 from shared.ids import new_id
-from shared.jobs import modes, notify
+from shared.jobs import events, modes
 from shared.jobs.requests import JobRequestBase
 from shared.settings import Settings, get_settings
 from shared.views import TERMINAL
@@ -72,7 +72,7 @@ def create_job(session: Session, account_id: str, request: JobRequestBase, catal
         session.add(JobInput(job_id=job.id, role=role, asset_id=asset.id))
     session.flush()
     enqueue(session, job)
-    notify.transition(session, job)
+    events.transition(session, job)
     return job
 
 
@@ -117,7 +117,7 @@ def claim(session: Session, job_id: str) -> Job | None:
         return None
     job = session.get(Job, job_id, populate_existing=True)
     assert job is not None
-    notify.transition(session, job)
+    events.transition(session, job)
     return job
 
 
@@ -135,7 +135,7 @@ def report_progress(session: Session, job_id: str, progress: int | None) -> bool
     if row is None:
         return False
     if row.progress != row.previous:
-        after_commit(session, lambda: notify.publish_event(row.id, row.status, row.progress))
+        after_commit(session, lambda: events.publish_event(row.id, row.status, row.progress))
     return True
 
 
@@ -165,7 +165,7 @@ def complete(session: Session, job: Job, outputs: Sequence[Asset]) -> None:
     job.completed_at = job.updated_at = datetime.now(UTC)
     session.flush()
     session.refresh(job, ["results"])
-    notify.transition(session, job)
+    events.transition(session, job)
 
 
 def _rules(job: Job) -> list[PriceRule]:
@@ -181,7 +181,7 @@ def fail(session: Session, job: Job, code: str, message: str) -> None:
     job.error = {"code": code, "message": message}
     job.completed_at = job.updated_at = datetime.now(UTC)
     session.flush()
-    notify.transition(session, job)
+    events.transition(session, job)
 
 
 def is_terminal(job: Job) -> bool:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from shared import broker, queue
 from shared.db.models import Job
-from shared.jobs import modes, notify, service
+from shared.jobs import events, modes, service
 from shared.jobs.execution import UpstreamState
 from shared.redis_client import get_redis
 from shared.settings import Settings
@@ -74,7 +74,7 @@ def _requeue_lost(session: Session, settings: Settings, jobs: Sequence[Job], vie
             job.status, job.progress, job.updated_at = "queued", 0, now
             session.flush()
             service.enqueue(session, job)
-            notify.transition(session, job)
+            events.transition(session, job)
             counts["requeued"] += 1
 
 

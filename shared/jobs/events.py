@@ -1,4 +1,10 @@
-"""The job-event bus: workers announce job changes, API processes wake their waiters.
+"""Job events: what a committed transition announces, and the bus that carries it.
+
+``transition`` runs inside the transaction that changed a job: it serializes the job's public
+view once, queues webhook deliveries for the job's subscribed events (rows in the same
+transaction) and, after the commit, publishes the job event that wakes waiting requests.
+
+The bus: workers announce job changes, API processes wake their waiters.
 
 After each job state or progress commit, the committer publishes a small JSON message
 on the Redis channel ``atelier:job-events``::
@@ -45,6 +51,14 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from sqlalchemy.orm import Session
+
+from shared.db.models import Job
+from shared.db.session import after_commit
+from shared.redis_client import get_redis
+from shared.settings import get_settings
+from shared.views import job_view
+from shared.webhooks import outbox
 
 CHANNEL = "atelier:job-events"
 
@@ -80,6 +94,20 @@ def publish_job_event(
         client.publish(channel, message)
     except redis.RedisError as exc:
         log.warning("job event for %s (%s) not published: %s", job_id, status, exc)
+
+
+def publish_event(job_id: str, status: str, progress: int, view: dict[str, Any] | None = None) -> None:
+    publish_job_event(get_redis(), job_id, status, progress, job=view)
+
+
+def transition(session: Session, job: Job) -> None:
+    """Announce the job's new state: webhook rows now, the job event after the commit."""
+    # Serialized once, inside the transaction: the event and the webhook carry the same view.
+    view = job_view(job, get_settings().base_url)
+    after_commit(session, lambda: publish_event(view["id"], view["status"], view["progress"], view))
+    event_type = f"job.{job.status}"
+    if job.webhook_url and event_type in (job.webhook_events or []):
+        outbox.enqueue_event(session, job, event_type, view)
 
 
 class JobEventWaiter:

@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from shared.embedded import free_port
-from shared.events import CHANNEL, JobEventHub, JobEventWaiter, publish_job_event, publisher_client
+from shared.jobs.events import CHANNEL, JobEventHub, JobEventWaiter, publish_job_event, publisher_client
 
 
 @pytest.fixture
