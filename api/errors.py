@@ -24,6 +24,13 @@ def render(exc: AtelierError) -> JSONResponse:
     return JSONResponse(exc.to_dict(), status_code=exc.status, headers=exc.headers or None)
 
 
+def _atelier(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AtelierError)
+    if exc.status >= 500:  # ours, not the client's (storage down, a missing stored object): keep the trace
+        log.error("%s on %s %s: %s", exc.code, request.method, request.url.path, exc, exc_info=exc)
+    return render(exc)
+
+
 def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     if any(err.get("type") == "json_invalid" for err in exc.errors()):
@@ -55,7 +62,7 @@ def _bug(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(AtelierError, lambda r, e: render(e))  # type: ignore[arg-type]
+    app.add_exception_handler(AtelierError, _atelier)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     for exc_type in (OperationalError, redis.ConnectionError, redis.TimeoutError):

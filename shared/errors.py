@@ -1,4 +1,7 @@
-"""The one error type. Every error the API returns is an ``AtelierError`` rendered by one handler."""
+"""The one error family. Every error the API returns is an ``AtelierError`` rendered by one
+handler; the failures raised below the API — providers, storage, media decoding, a cancelled
+job (and ``shared.net``'s ``ForbiddenAddress``, a ``ValidationError``) — are ``AtelierError``\s too,
+so a job records their ``code`` and, should one reach the API, it still has the contract's shape."""
 
 from __future__ import annotations
 
@@ -107,3 +110,37 @@ class ServiceUnavailable(AtelierError):
 
 class RangeNotSatisfiable(AtelierError):
     status, code = 416, "RANGE_NOT_SATISFIABLE"
+
+
+# -- raised below the API: by providers, storage and media decoding, while a job runs ---------
+
+class ProviderError(AtelierError):
+    """A provider failed in a way that ends the job (or, if ``retryable``, this attempt).
+    Subclasses (``workers.providers.base``) say how; the job's error carries the code."""
+
+    status, code = 502, "PROVIDER_ERROR"
+    retryable = False
+
+
+class JobAborted(AtelierError):
+    """Raised from a job's progress report once the job was cancelled: the worker stops."""
+
+    status, code = 409, "JOB_ABORTED"
+
+
+class MediaDecodeError(AtelierError):
+    """The file is not decodable media of the expected kind."""
+
+    status, code = 415, "UNSUPPORTED_MEDIA_TYPE"
+
+
+class StorageError(AtelierError):
+    """A storage operation failed (backend unreachable, refused, I/O error). The message names
+    keys and paths: it is for logs; a client is told only that storage is unavailable."""
+
+    status, code = 503, "SERVICE_UNAVAILABLE"
+    public_message = "Storage is unavailable; nothing was changed. Try again shortly."
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.public_message, "status": self.status,
+                          "details": {}}}

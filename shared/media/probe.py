@@ -17,6 +17,8 @@ from pathlib import Path
 import av
 from PIL import Image, UnidentifiedImageError
 
+from shared.errors import MediaDecodeError
+
 from .sniff import SNIFF_BYTES, sniff_content_type
 
 #: How many packets to read looking for decodable frames before giving up.
@@ -31,10 +33,6 @@ _VIDEO_FORM = {"audio/ogg": "video/ogg", "audio/mp4": "video/mp4", "audio/webm":
 
 
 _Stream = av.audio.stream.AudioStream | av.video.stream.VideoStream
-
-
-class MediaDecodeError(Exception):
-    """The file is not decodable media of the expected kind."""
 
 
 @dataclass(frozen=True)

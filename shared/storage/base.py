@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from typing import BinaryIO, Protocol, runtime_checkable
 from urllib.parse import quote
 
+from shared.errors import StorageError
+
 CHUNK_SIZE = 64 * 1024
 MAX_KEY_BYTES = 1024  # S3's limit; applied everywhere so both backends accept the same keys
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 cannot sign for longer
@@ -25,12 +27,11 @@ MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 cannot sign for longer
 StrPath = str | os.PathLike[str]
 
 
-class StorageError(Exception):
-    """A storage operation failed (backend unreachable, refused, I/O error)."""
-
-
 class ObjectNotFound(StorageError):
-    """No object is stored under the key."""
+    """No object is stored under the key (for a stored asset, our inconsistency: a 500)."""
+
+    status, code = 500, "INTERNAL_ERROR"
+    public_message = "Internal error."
 
     def __init__(self, key: str) -> None:
         super().__init__(f"no stored object at {key!r}")

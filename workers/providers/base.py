@@ -18,20 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from shared.errors import JobAborted, ProviderError
 
-class JobAborted(Exception):
-    """Raised from ``ctx.progress`` / ``ctx.check_cancelled`` when the job was cancelled."""
+__all__ = ["JobAborted", "ProviderError"]  # the error family lives in shared.errors
 
-
-class ProviderError(Exception):
-    """A provider failed in a way that ends the job (or, if ``retryable``, this attempt)."""
-
-    code = "PROVIDER_ERROR"
-    retryable = False
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class UpstreamRejected(ProviderError):
