@@ -14,6 +14,7 @@ from shared.errors import PromptTooLong, ValidationError
 from shared.jobs import modes
 from shared.media.voices import VOICE_IDS, VoiceId
 from shared.settings import Settings
+from workers.providers.local import LocalProvider
 from workers.providers.local.speech import ESPEAK_VOICES
 from workers.providers.openai import VOICES as OPENAI_VOICES
 
@@ -27,6 +28,7 @@ def errors_of(body: dict) -> list[dict[str, str]]:
 def test_every_mode_has_one_entry_and_a_local_model():
     assert set(get_args(modes.Mode)) == set(modes.MODES)
     local = {m.mode for m in BUILTIN if m.provider == "local"}
+    assert set(LocalProvider().handlers()) == set(modes.MODES)
     for name, spec in modes.MODES.items():
         assert spec.name == name and get_args(spec.request.model_fields["mode"].annotation) == (name,)
         assert name in local and spec.pricing and spec.outputs

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from shared.jobs.modes import Mode
 from shared.media.voices import DEFAULT_VOICE_ID
 
 from ..base import GenerationFailed, GenerationRequest, JobContext, Output
@@ -52,13 +53,16 @@ def _audio_format(request: GenerationRequest) -> str:
 class LocalProvider:
     name = "local"
 
-    def generate(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
-        handlers = {
+    def handlers(self) -> dict[Mode, Callable[[GenerationRequest, JobContext], list[Output]]]:
+        """One renderer per mode of the registry (``shared.jobs.modes``)."""
+        return {
             "text_to_image": self._text_to_image, "image_to_image": self._image_to_image,
             "audio": self._audio, "music": self._music, "image_to_video": self._image_to_video,
             "text_to_video": self._text_to_video,
         }
-        handler = handlers.get(request.mode)
+
+    def generate(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
+        handler = self.handlers().get(request.mode)  # type: ignore[call-overload]
         if handler is None:
             raise GenerationFailed(f"the local provider cannot render mode {request.mode!r}")
         ctx.workdir.mkdir(parents=True, exist_ok=True)
