@@ -127,6 +127,10 @@ class JobAborted(AtelierError):
 
     status, code = 409, "JOB_ABORTED"
 
+    def __init__(self, job_id: str = "") -> None:
+        super().__init__(f"Job {job_id} was cancelled." if job_id else "The job was cancelled.")
+        self.job_id = job_id
+
 
 class MediaDecodeError(AtelierError):
     """The file is not decodable media of the expected kind."""
