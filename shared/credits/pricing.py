@@ -1,4 +1,5 @@
-"""Prices are data: one table of rules, read the same way for estimates and for settlement.
+"""Prices are data: rules (each mode's in its registry entry, ``shared.jobs.modes``), read the
+same way for estimates and for settlement.
 
 A rule prices one *component* of a job (its images, its voice, its music, its video) or of
 a relayed request (the request, its tool calls) in units: ``per`` images, seconds, requests
@@ -24,23 +25,9 @@ class PriceRule:
     when: str | None = None
 
 
-PRICING_RULES: tuple[PriceRule, ...] = (
-    PriceRule("text_to_image", "image", "image", 1, 1),
-    PriceRule("image_to_image", "image", "image", 1, 1),
-    PriceRule("audio", "voice", "second", 10, 1),
-    PriceRule("music", "music", "second", 10, 1),
-    PriceRule("image_to_video", "video", "second", 1, 22),
-    PriceRule("image_to_video", "voice", "second", 10, 1, when="voice_text"),
-    PriceRule("text_to_video", "video", "second", 1, 22),
-)
-
 #: Encoders pad the last frame (an MP3 or AAC frame is ~25 ms); a unit is "started" only
 #: once it is exceeded by more than this, so a requested 5 s video is never billed 6 s.
 SECONDS_TOLERANCE = 0.05
-
-
-def rules_for(mode: str, rules: Iterable[PriceRule] = PRICING_RULES) -> list[PriceRule]:
-    return [r for r in rules if r.mode == mode]
 
 
 def _units(rule: PriceRule, quantity: float) -> int:

@@ -232,7 +232,7 @@ def test_a_slow_reader_keeps_the_newest_events(redis_url: str, client: redis.Red
 def test_publish_swallows_redis_errors(caplog: pytest.LogCaptureFixture) -> None:
     dead = publisher_client(f"redis://127.0.0.1:{free_port()}/0")
 
-    with caplog.at_level(logging.WARNING, logger="shared.events"):
+    with caplog.at_level(logging.WARNING, logger="shared.jobs.events"):
         publish_job_event(dead, "job_x", "running", 3)
 
     assert "job_x" in caplog.text
