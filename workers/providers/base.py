@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from shared.errors import JobAborted, ProviderError
+from shared.jobs.modes import Mode
 
 __all__ = ["JobAborted", "ProviderError"]  # the error family lives in shared.errors
 
@@ -61,7 +62,7 @@ class InputFile:
 @dataclass(frozen=True)
 class GenerationRequest:
     job_id: str
-    mode: str
+    mode: Mode
     model: str
     provider_model: str
     prompt: str | None

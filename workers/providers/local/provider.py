@@ -62,7 +62,7 @@ class LocalProvider:
         }
 
     def generate(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
-        handler = self.handlers().get(request.mode)  # type: ignore[call-overload]
+        handler = self.handlers().get(request.mode)
         if handler is None:
             raise GenerationFailed(f"the local provider cannot render mode {request.mode!r}")
         ctx.workdir.mkdir(parents=True, exist_ok=True)
