@@ -43,7 +43,7 @@ MUSIC_SECONDS = DurationRange(1, 47, 30)
 VIDEO_SECONDS = DurationRange(1, 10, 5)
 
 
-class TextToImage(JobRequestBase):
+class TextToImageRequest(JobRequestBase):
     mode: Literal["text_to_image"]
     prompt: Text
     negative_prompt: Text | None = None
@@ -52,7 +52,7 @@ class TextToImage(JobRequestBase):
     seed: Seed
 
 
-class ImageToImage(JobRequestBase):
+class ImageToImageRequest(JobRequestBase):
     asset_fields = {"input_image_asset_id": AssetField("image", "image", url="input_image_url", required=True)}
     mode: Literal["image_to_image"]
     prompt: Text
@@ -62,14 +62,14 @@ class ImageToImage(JobRequestBase):
     seed: Seed
 
 
-class Audio(JobRequestBase):
+class AudioRequest(JobRequestBase):
     mode: Literal["audio"]
     voice_text: Text
     voice_id: VoiceId = DEFAULT_VOICE_ID
     output_format: AudioFormat = "mp3"
 
 
-class Music(JobRequestBase):
+class MusicRequest(JobRequestBase):
     mode: Literal["music"]
     prompt: Text
     duration_seconds: Annotated[float, AfterValidator(MUSIC_SECONDS.check)] = MUSIC_SECONDS.default
@@ -77,7 +77,7 @@ class Music(JobRequestBase):
     output_format: AudioFormat = "mp3"
 
 
-class ImageToVideo(JobRequestBase):
+class ImageToVideoRequest(JobRequestBase):
     """A talking clip: the picture speaks ``voice_text`` (synthesized) or ``audio_asset_id``."""
 
     asset_fields = {"input_image_asset_id": AssetField("image", "image", url="input_image_url", required=True),
@@ -93,7 +93,7 @@ class ImageToVideo(JobRequestBase):
     seed: Seed
 
     @model_validator(mode="after")
-    def _one_voice(self) -> ImageToVideo:
+    def _one_voice(self) -> ImageToVideoRequest:
         if (self.voice_text is None) == (self.audio_asset_id is None and self.audio_url is None):
             raise rule("give exactly one of voice_text or audio_asset_id (or audio_url)", "voice_text")
         if self.voice_id is not None and self.voice_text is None:
@@ -107,7 +107,7 @@ class ImageToVideo(JobRequestBase):
         return params
 
 
-class TextToVideo(JobRequestBase):
+class TextToVideoRequest(JobRequestBase):
     mode: Literal["text_to_video"]
     prompt: Text
     duration_seconds: Annotated[float, AfterValidator(VIDEO_SECONDS.check)] = VIDEO_SECONDS.default
@@ -115,8 +115,8 @@ class TextToVideo(JobRequestBase):
 
 
 #: The body of ``POST /v1/jobs``: pydantic picks the model by ``mode``.
-JobRequest = Annotated[TextToImage | ImageToImage | Audio | Music | ImageToVideo | TextToVideo,
-                       Field(discriminator="mode")]
+JobRequest = Annotated[TextToImageRequest | ImageToImageRequest | AudioRequest | MusicRequest
+                       | ImageToVideoRequest | TextToVideoRequest, Field(discriminator="mode")]
 
 
 # -- usage: estimated before the job runs (for the hold), measured from what it produced ------
@@ -182,18 +182,18 @@ def _price(mode: Mode, *rules: tuple[Any, ...]) -> tuple[PriceRule, ...]:
 
 
 MODES: dict[Mode, ModeSpec] = {spec.name: spec for spec in (
-    ModeSpec("text_to_image", TextToImage, FAST, 300, _price("text_to_image", ("image", "image", 1, 1)),
+    ModeSpec("text_to_image", TextToImageRequest, FAST, 300, _price("text_to_image", ("image", "image", 1, 1)),
              lambda p, a: {"image": p["n"]}, _images, ("image",)),
-    ModeSpec("image_to_image", ImageToImage, FAST, 300, _price("image_to_image", ("image", "image", 1, 1)),
+    ModeSpec("image_to_image", ImageToImageRequest, FAST, 300, _price("image_to_image", ("image", "image", 1, 1)),
              lambda p, a: {"image": 1}, _images, ("image",)),
-    ModeSpec("audio", Audio, FAST, 300, _price("audio", ("voice", "second", 10, 1)),
+    ModeSpec("audio", AudioRequest, FAST, 300, _price("audio", ("voice", "second", 10, 1)),
              lambda p, a: {"voice": _voice_seconds(p)}, _seconds("voice"), ("audio",)),
-    ModeSpec("music", Music, SLOW, 600, _price("music", ("music", "second", 10, 1)),
+    ModeSpec("music", MusicRequest, SLOW, 600, _price("music", ("music", "second", 10, 1)),
              lambda p, a: {"music": p["duration_seconds"]}, _seconds("music"), ("audio",), MUSIC_SECONDS),
-    ModeSpec("image_to_video", ImageToVideo, SLOW, 900,
+    ModeSpec("image_to_video", ImageToVideoRequest, SLOW, 900,
              _price("image_to_video", ("video", "second", 1, 22), ("voice", "second", 10, 1, "voice_text")),
              _avatar_estimate, _avatar_measure, ("video",)),
-    ModeSpec("text_to_video", TextToVideo, SLOW, 900, _price("text_to_video", ("video", "second", 1, 22)),
+    ModeSpec("text_to_video", TextToVideoRequest, SLOW, 900, _price("text_to_video", ("video", "second", 1, 22)),
              lambda p, a: {"video": p["duration_seconds"]}, _seconds("video"), ("video",), VIDEO_SECONDS),
 )}
 MODE_NAMES: tuple[Mode, ...] = get_args(Mode)

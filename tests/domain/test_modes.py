@@ -76,7 +76,7 @@ def test_every_provider_speaks_every_voice():
     assert set(VOICE_IDS) == set(get_args(VoiceId))
     assert set(ESPEAK_VOICES) == set(VOICE_IDS)
     assert set(OPENAI_VOICES) == set(VOICE_IDS)
-    assert set(get_args(modes.Audio.model_fields["voice_id"].annotation)) == set(VOICE_IDS)
+    assert set(get_args(modes.AudioRequest.model_fields["voice_id"].annotation)) == set(VOICE_IDS)
 
 
 def test_time_limits_are_per_mode_and_settings_override_them():
