@@ -13,9 +13,11 @@ MIN_INTERVAL = 0.5
 
 
 class WorkerContext:
-    def __init__(self, job_id: str, workdir: Path) -> None:
+    def __init__(self, job_id: str, workdir: Path, attempt: int | None = None) -> None:
         self.job_id = job_id
         self.workdir = workdir
+        #: The claimed attempt: once another worker took the job over, this one stops.
+        self.attempt = attempt
         self._last_write = 0.0
         self._last_percent = -1
 
@@ -25,7 +27,7 @@ class WorkerContext:
         if value == self._last_percent or now - self._last_write < MIN_INTERVAL:
             return
         self._last_write, self._last_percent = now, value
-        if not execution.heartbeat(self.job_id, value):
+        if not execution.heartbeat(self.job_id, value, self.attempt):
             raise JobAborted(self.job_id)
 
     def check_cancelled(self) -> None:
@@ -33,5 +35,5 @@ class WorkerContext:
         if now - self._last_write < MIN_INTERVAL:
             return
         self._last_write = now
-        if not execution.heartbeat(self.job_id):
+        if not execution.heartbeat(self.job_id, attempt=self.attempt):
             raise JobAborted(self.job_id)

@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 
 
 class Heartbeat:
-    def __init__(self, job_id: str, interval: float) -> None:
+    def __init__(self, job_id: str, interval: float, attempt: int | None = None) -> None:
         self.job_id = job_id
+        self.attempt = attempt
         self.interval = interval
         #: Set once the job is no longer ours to run (cancelled, or taken over after a lost lease).
         self.lost = threading.Event()
@@ -37,7 +38,7 @@ class Heartbeat:
         self._thread.join(timeout=self.interval + 5)
 
     def beat(self) -> None:
-        if not execution.heartbeat(self.job_id):
+        if not execution.heartbeat(self.job_id, attempt=self.attempt):
             self.lost.set()
 
     def _run(self) -> None:
@@ -49,8 +50,8 @@ class Heartbeat:
 
 
 @contextmanager
-def heartbeat(job_id: str) -> Iterator[Heartbeat]:
-    beating = Heartbeat(job_id, get_settings().heartbeat_interval_seconds)
+def heartbeat(job_id: str, attempt: int | None = None) -> Iterator[Heartbeat]:
+    beating = Heartbeat(job_id, get_settings().heartbeat_interval_seconds, attempt)
     beating.start()
     try:
         yield beating

@@ -120,10 +120,10 @@ def finish(job: ClaimedJob, outputs: Sequence[Output]) -> bool:
 def render(job: ClaimedJob) -> None:
     """Generate in this process (the offline ``local`` provider) and complete the job."""
     provider = registry.local_provider(job.provider)
-    with scratch.job_dir(job.id) as workdir, heartbeat(job.id), failures_end_the_job(job):
+    with scratch.job_dir(job.id) as workdir, heartbeat(job.id, job.attempt), failures_end_the_job(job):
         inputs = fetch_inputs(job, workdir)
         request = build_request(job, get_catalog(), inputs)
-        finish(job, provider.generate(request, WorkerContext(job.id, workdir)))
+        finish(job, provider.generate(request, WorkerContext(job.id, workdir, job.attempt)))
 
 
 @contextmanager

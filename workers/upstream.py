@@ -85,7 +85,7 @@ def submit(job_id: str, attempt: int, index: int, *, tries: int, last_try: bool)
         return
     job, spec = loaded[0], chain[index]
     error: UpstreamUnavailable | None = None
-    with scratch.job_dir(job.id) as workdir, heartbeat(job.id), failures_end_the_job(job):
+    with scratch.job_dir(job.id) as workdir, heartbeat(job.id, job.attempt), failures_end_the_job(job):
         try:
             _submit_once(job, spec, tries, workdir)
         except UpstreamUnavailable as exc:
@@ -109,8 +109,8 @@ def poll(job_id: str, *, reschedule: bool = True) -> None:
     job, state = loaded.job, loaded.upstream
     handle = UpstreamHandle(state.provider, state.request_id or "", state.data)
     provider = registry.upstream_provider(handle.provider)
-    with scratch.job_dir(job_id) as workdir, heartbeat(job_id), failures_end_the_job(job):
-        ctx = WorkerContext(job_id, workdir)
+    with scratch.job_dir(job_id) as workdir, heartbeat(job_id, job.attempt), failures_end_the_job(job):
+        ctx = WorkerContext(job_id, workdir, job.attempt)
         try:
             result = provider.poll(handle, ctx)
         except UpstreamUnavailable as exc:

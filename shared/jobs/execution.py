@@ -108,16 +108,18 @@ def _claimed(session: Session, job: Job) -> ClaimedJob:
 
 
 def claim(job_id: str) -> ClaimedJob | None:
-    """queued → running, for this worker; None when another delivery already took it."""
+    """queued → running (or a lost worker's job taken over), for this worker as a new attempt;
+    None when another delivery holds it or it ended."""
     with session_scope() as session:
         job = service.claim(session, job_id)
         return None if job is None else _claimed(session, job)
 
 
-def heartbeat(job_id: str, progress: int | None = None) -> bool:
-    """Refresh the heartbeat (and progress, if given); False once the job stopped running."""
+def heartbeat(job_id: str, progress: int | None = None, attempt: int | None = None) -> bool:
+    """Refresh the heartbeat (and progress, if given); False once the job stopped running, or,
+    given the worker's ``attempt``, once another worker took the job over."""
     with session_scope() as session:
-        return service.report_progress(session, job_id, progress)
+        return service.report_progress(session, job_id, progress, attempt)
 
 
 def _lock(session: Session, job: ClaimedJob) -> Job | None:

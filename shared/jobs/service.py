@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -105,31 +105,53 @@ def list_jobs(session: Session, account_id: str, *, limit: int, after: str | Non
 
 # -- worker side -------------------------------------------------------------------------
 
-def claim(session: Session, job_id: str) -> Job | None:
-    """queued → running. A second delivery of the same task finds nothing to claim."""
+def claim(session: Session, job_id: str, settings: Settings | None = None) -> Job | None:
+    """Take the job for one more attempt: queued → running, or a running job whose lease expired
+    (its worker was lost; ``ATELIER_HEARTBEAT_TIMEOUT_SECONDS``) taken over at once. None when it
+    is not claimable: another delivery holds it under a live lease, or it ended. A lost job out
+    of attempts (``ATELIER_MAX_JOB_ATTEMPTS``) fails with ``WORKER_LOST`` instead.
+
+    Upstream jobs are never taken over here: submitting again could start a second, paid job.
+    """
+    settings = settings or get_settings()
     now = datetime.now(UTC)
-    claimed = session.execute(
-        update(Job).where(Job.id == job_id, Job.status == "queued")
+    lost = (Job.status == "running") & Job.upstream.is_(None) \
+        & (Job.updated_at < now - timedelta(seconds=settings.heartbeat_timeout_seconds))
+    claimable = (Job.status == "queued") | (lost & (Job.attempts < settings.max_job_attempts))
+    previous = select(Job.status).where(Job.id == job_id).scalar_subquery()
+    row = session.execute(
+        update(Job).where(Job.id == job_id, claimable)
         .values(status="running", attempts=Job.attempts + 1, started_at=now, updated_at=now)
-        .returning(Job.id)
-    ).scalar_one_or_none()
-    if claimed is None:
+        .returning(Job.id, previous.label("previous"))
+    ).one_or_none()
+    if row is None:
+        exhausted = session.scalars(select(Job).where(Job.id == job_id, lost).with_for_update(skip_locked=True)
+                                    ).one_or_none()
+        if exhausted is not None:
+            fail_lost(session, exhausted)
         return None
     job = session.get(Job, job_id, populate_existing=True)
     assert job is not None
-    events.transition(session, job)
+    if row.previous == "queued":  # a take-over is no news to the client: still running
+        events.transition(session, job)
     return job
 
 
-def report_progress(session: Session, job_id: str, progress: int | None) -> bool:
+def fail_lost(session: Session, job: Job) -> None:
+    fail(session, job, "WORKER_LOST", f"The worker running this job was lost {job.attempts} times.")
+
+
+def report_progress(session: Session, job_id: str, progress: int | None, attempt: int | None = None) -> bool:
     """Record the heartbeat, and progress if given (it never goes backwards); False when the job is
-    no longer running (cancelled)."""
+    no longer running (cancelled), or, given ``attempt``, no longer running under that attempt
+    (another worker took it over)."""
     values: dict[str, Any] = {"updated_at": datetime.now(UTC)}
     if progress is not None:
         values["progress"] = func.greatest(Job.progress, max(0, min(progress, 99)))
     previous = select(Job.progress).where(Job.id == job_id).scalar_subquery()
+    fence = [Job.attempts == attempt] if attempt is not None else []
     row = session.execute(
-        update(Job).where(Job.id == job_id, Job.status == "running").values(**values)
+        update(Job).where(Job.id == job_id, Job.status == "running", *fence).values(**values)
         .returning(Job.id, Job.status, Job.progress, previous.label("previous"))
     ).one_or_none()
     if row is None:

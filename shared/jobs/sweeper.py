@@ -65,8 +65,7 @@ def _requeue_lost(session: Session, settings: Settings, jobs: Sequence[Job], vie
                   now: datetime, counts: dict[str, int]) -> None:
     for job in jobs:
         if job.attempts >= settings.max_job_attempts:
-            service.fail(session, job, "WORKER_LOST",
-                         f"The worker running this job was lost {job.attempts} times.")
+            service.fail_lost(session, job)
             counts["failed"] += 1
         elif view.holds(queue.RUN_JOB, job.id, delivered_within=settings.heartbeat_timeout_seconds):
             counts["in_line"] += 1  # redelivered (worker lost): its message is on its way

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.faults.harness import LEASE, wait_until
-from tests.faults.support import QUICK_JOB, charged_once, elapsed_since, record, submit
+from tests.faults.support import QUICK_JOB, charged_once, deliveries, elapsed_since, record, submit
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +19,7 @@ def test_redis_restarted_empty_with_jobs_queued(stack, api_url, beat, caller):
     job_ids = [submit(api_url, caller, QUICK_JOB) for _ in range(10)]  # no worker: all wait in Redis
     stack.restart_redis_empty()
     restarted = time.monotonic()
-    stack.worker("worker-a")
+    worker = stack.worker("worker-a")
 
     wait_until(lambda: stack.all_terminal(job_ids), LEASE + 120, "every queued job to run", every=1)
     record("Redis restarted empty → 10 queued jobs completed", elapsed_since(restarted),
@@ -27,6 +27,8 @@ def test_redis_restarted_empty_with_jobs_queued(stack, api_url, beat, caller):
     assert set(stack.statuses(job_ids).values()) == {"completed"}
     for job_id in job_ids:
         charged_once(stack, caller.account_id, job_id)
+    time.sleep(2)  # a second publication would arrive within a sweep
+    assert deliveries(worker.text()) == 10
 
 
 class Load:
