@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,23 +32,17 @@ def beat(stack: FaultStack):
 
 
 @pytest.fixture
-def domain(stack: FaultStack) -> Iterator[None]:
+def domain(stack: FaultStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """This process's settings, engine and clients pointed at the fault stack for one test."""
     from tests.conftest import _reset_caches
 
-    keys = [k for k in stack.env if k != "TMPDIR"]
-    saved = {k: os.environ.get(k) for k in keys}
-    os.environ.update({k: stack.env[k] for k in keys})
+    for key, value in stack.env.items():
+        if key != "TMPDIR":
+            monkeypatch.setenv(key, value)
     _reset_caches()
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        _reset_caches()
+    yield
+    monkeypatch.undo()
+    _reset_caches()
 
 
 @pytest.fixture

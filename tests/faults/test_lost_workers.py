@@ -24,8 +24,14 @@ def started(stack, job_id: str) -> int:
     return int(wait_until(rendering, 120, f"{job_id} to be rendering"))
 
 
-def reclaimed(stack, job_id: str, attempt: int) -> bool:
-    return bool(stack.rows("SELECT 1 FROM jobs WHERE id = :id AND attempts >= :n", id=job_id, n=attempt))
+def recovers(stack, job_id: str, fault: str) -> None:
+    """Wait, from the fault just made, for the job to be claimed again and then to end."""
+    killed = time.monotonic()
+    wait_until(lambda: stack.rows("SELECT 1 FROM jobs WHERE id = :id AND attempts >= 2", id=job_id),
+               LEASE + SLACK, "the job to be claimed again")
+    record(f"{fault} → job claimed again", elapsed_since(killed), f"lease {LEASE}s")
+    wait_until(lambda: stack.all_terminal([job_id]), LEASE + SLACK, "the job to end")
+    record(f"{fault} → job completed", elapsed_since(killed), f"lease {LEASE}s")
 
 
 def test_a_pool_child_killed_mid_job(stack, api_url, beat, caller):
@@ -35,11 +41,7 @@ def test_a_pool_child_killed_mid_job(stack, api_url, beat, caller):
     assert pid in [p.pid for p in worker.family()]
 
     os.kill(pid, signal.SIGKILL)
-    killed = time.monotonic()
-    wait_until(lambda: reclaimed(stack, job_id, 2), LEASE + SLACK, "the job to be claimed again")
-    record("pool child SIGKILL → job claimed again", elapsed_since(killed), f"lease {LEASE}s")
-    wait_until(lambda: stack.all_terminal([job_id]), LEASE + SLACK, "the job to end")
-    record("pool child SIGKILL → job completed", elapsed_since(killed), f"lease {LEASE}s")
+    recovers(stack, job_id, "pool child SIGKILL")
 
     charged_once(stack, caller.account_id, job_id)
     (attempts,), = stack.rows("SELECT attempts FROM jobs WHERE id = :id", id=job_id)
@@ -56,10 +58,25 @@ def test_the_main_worker_process_killed_with_its_children(stack, api_url, beat, 
     assert pid in [p.pid for p in holder.family()]
 
     holder.kill()  # a lost node: its messages stay unacknowledged in Redis
-    killed = time.monotonic()
-    wait_until(lambda: reclaimed(stack, job_id, 2), LEASE + SLACK, "the job to be claimed again")
-    record("main worker + children SIGKILL → job claimed again", elapsed_since(killed), f"lease {LEASE}s")
-    wait_until(lambda: stack.all_terminal([job_id]), LEASE + SLACK, "the job to end")
-    record("main worker + children SIGKILL → job completed", elapsed_since(killed), f"lease {LEASE}s")
+    recovers(stack, job_id, "main worker + children SIGKILL")
 
     charged_once(stack, caller.account_id, job_id)
+
+
+def test_a_frozen_worker_that_wakes_up_after_a_take_over_changes_nothing(stack, api_url, beat, caller):
+    worker = stack.worker("worker-a")
+    job_id = submit(api_url, caller, SLOW_JOB)
+    pid = started(stack, job_id)
+
+    os.kill(pid, signal.SIGSTOP)  # a zombie: alive, silent, holding attempt 1
+    try:
+        recovers(stack, job_id, "pool child frozen (SIGSTOP)")
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    wait_until(lambda: f"job {job_id} was cancelled; stopped" in worker.text()
+               or not list((stack.root / "tmp").glob(f"atelier-{job_id}-{pid}-*")), 60,
+               "the woken attempt to stop")
+
+    charged_once(stack, caller.account_id, job_id)
+    results = stack.rows("SELECT count(*) FROM assets WHERE job_id = :id", id=job_id)
+    assert results == [(1,)]
