@@ -8,7 +8,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api import errors
+from api import errors, openapi
+from api.limits import RequestLimits
 from api.middleware import ResponseHeaders, install_log_redaction
 from api.routers import account, assets, chat, jobs, models, ops, providers
 from shared.jobs.events import JobEventHub
@@ -19,6 +20,7 @@ from shared.settings import get_settings
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     install_log_redaction()
+    get_settings().check_production()
     hub = JobEventHub(get_settings().require_redis_url())
     await hub.start()
     app.state.events = hub
@@ -38,6 +40,9 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    openapi.install(app)
+    # Last added runs first: headers and metrics wrap the limits, so refusals get them too.
+    app.add_middleware(RequestLimits)
     app.add_middleware(ResponseHeaders)
     for module in (ops, account, assets, jobs, models, providers, chat):
         app.include_router(module.router)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPBearer
 from sqlalchemy.orm import Session
 
 from shared import ratelimit
@@ -33,7 +34,15 @@ def api_key_from(request: Request) -> str | None:
     return request.headers.get("x-api-key") or request.query_params.get("api_key")
 
 
-def get_principal(request: Request) -> Principal:
+# Declared for the OpenAPI document (any one of the three); ``api_key_from`` reads them.
+BEARER = HTTPBearer(auto_error=False, description="`Authorization: Bearer at_live_…` (preferred)")
+API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False)
+API_KEY_QUERY = APIKeyQuery(name="api_key", auto_error=False, description="For tools that cannot set headers")
+
+
+def get_principal(request: Request, _b: Annotated[object, Security(BEARER)] = None,
+                  _h: Annotated[object, Security(API_KEY_HEADER)] = None,
+                  _q: Annotated[object, Security(API_KEY_QUERY)] = None) -> Principal:
     """Authenticate with a short session of its own, so waiting routes hold no connection."""
     with session_scope() as session:
         principal = authenticate(session, api_key_from(request))

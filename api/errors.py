@@ -10,14 +10,25 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
-from shared.errors import AtelierError, NotFound, ServiceUnavailable, ValidationError
+from shared.errors import AtelierError, NotFound, PayloadTooLarge, ServiceUnavailable, ValidationError
 from shared.jobs.modes import MODE_NAMES
 from shared.jobs.requests import describe_errors
 
 log = logging.getLogger("atelier.api")
 
-_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 401: "UNAUTHENTICATED", 413: "PAYLOAD_TOO_LARGE"}
+_HTTP_CODES = {400: "VALIDATION_ERROR", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 401: "UNAUTHENTICATED",
+               413: "PAYLOAD_TOO_LARGE"}
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised while a body streams in, once it passes its limit (FastAPI re-raises HTTP errors
+    from body reading as they are, where it would turn anything else into a bare 400)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is over its limit of {limit} bytes.")
+        self.limit = limit
 
 
 def render(exc: AtelierError) -> JSONResponse:
@@ -40,12 +51,32 @@ def _validation(request: Request, exc: Exception) -> JSONResponse:
     return render(describe_errors(exc.errors(), MODE_NAMES))
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    """The methods some route serves at this path (asked of the router, method by method)."""
+    allowed = [method for method in _METHODS
+               if any(route.matches({**request.scope, "method": method})[0] == Match.FULL
+                      for route in request.app.router.routes)]
+    return ", ".join(allowed)
+
+
 def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
         return render(NotFound(f"No route {request.method} {request.url.path}."))
-    error = AtelierError(str(exc.detail))
+    if isinstance(exc, BodyTooLarge):
+        return render(PayloadTooLarge(str(exc.detail), details={"max_bytes": exc.limit}))
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it cannot decode (not UTF-8, nested too deep, cut short).
+        return render(ValidationError("The request body could not be parsed.",
+                                      details={"errors": [{"field": "body", "message": "unreadable body"}]}))
+    error = AtelierError(str(exc.detail), headers=dict(exc.headers or {}))
     error.status, error.code = exc.status_code, _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+    if exc.status_code == 405:
+        error.message = f"Method {request.method} is not allowed on {request.url.path}."
+        error.headers["Allow"] = _allowed_methods(request)
     return render(error)
 
 

@@ -6,6 +6,7 @@ import logging
 import re
 import time
 from typing import Any
+from urllib.parse import unquote_plus
 
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,10 +34,11 @@ class ResponseHeaders:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 extra: dict[str, str] = scope.get("state", {}).get("response_headers") or {}
-                if extra:
-                    headers = list(message.get("headers", []))
-                    headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
-                    message = {**message, "headers": headers}
+                headers = list(message.get("headers", []))
+                headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
+                # Content is served with its sniffed type; browsers must not guess another.
+                headers.append((b"x-content-type-options", b"nosniff"))
+                message = {**message, "headers": headers}
             await send(message)
 
         try:
@@ -48,7 +50,25 @@ class ResponseHeaders:
             LATENCY.labels(scope["method"], name).observe(time.perf_counter() - started)
 
 
-_SECRET_QUERY = re.compile(r"(api_key=)[^&\s\"]+", re.IGNORECASE)
+#: Query parameters that carry credentials (compared after percent-decoding, case-insensitively).
+SECRET_PARAMS = frozenset({"api_key"})
+_QUERY = re.compile(r"\?([^\s\"#]*)")
+
+
+def _redact_query(match: re.Match[str]) -> str:
+    pairs = []
+    for pair in match.group(1).split("&"):
+        name, sep, _value = pair.partition("=")
+        if unquote_plus(name).strip().lower() in SECRET_PARAMS:
+            pair = f"{name}{sep}[redacted]"
+        pairs.append(pair)
+    return "?" + "&".join(pairs)
+
+
+def redact(text: str) -> str:
+    """``text`` with the value of every credential query parameter replaced, however encoded
+    (``api_key``, ``api%5Fkey``, ``%61pi_key`` all authenticate, so none may be logged)."""
+    return _QUERY.sub(_redact_query, text) if "?" in text else text
 
 
 class RedactKeys(logging.Filter):
@@ -56,10 +76,9 @@ class RedactKeys(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args and isinstance(record.args, tuple):
-            record.args = tuple(_SECRET_QUERY.sub(r"\1[redacted]", a) if isinstance(a, str) else a
-                                for a in record.args)
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
         if isinstance(record.msg, str):
-            record.msg = _SECRET_QUERY.sub(r"\1[redacted]", record.msg)
+            record.msg = redact(record.msg)
         return True
 
 

@@ -1,8 +1,223 @@
-"""Response helpers. Job request bodies are the mode registry's models (``shared.jobs.modes``)."""
+"""The public response shapes, as pydantic models for the OpenAPI document (job request bodies
+are the mode registry's models, ``shared.jobs.modes``).
+
+Routes return the plain dicts of ``shared.views`` (also used by job events and webhooks);
+FastAPI validates them against these models and serializes once. Resource models allow
+extra keys, so a field added to a view shows up in the answer before it is described here.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+JobStatus = Literal["queued", "running", "completed", "failed", "aborted"]
+AssetKind = Literal["image", "audio", "video"]
+
+
+# -- responses ----------------------------------------------------------------------------------
+
+class _Resource(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class ErrorDetail(_Resource):
+    code: str = Field(examples=["VALIDATION_ERROR"])
+    message: str
+    status: int
+    #: For OpenAI SDK clients: ``invalid_request_error``, ``authentication_error``, …
+    type: str | None = None
+    #: The request field at fault, or null.
+    param: str | None = None
+    details: dict[str, Any]
+
+
+class Error(BaseModel):
+    error: ErrorDetail
+
+
+class Asset(_Resource):
+    id: str
+    object: Literal["asset"]
+    kind: AssetKind
+    content_type: str
+    bytes: int
+    sha256: str
+    width: int | None
+    height: int | None
+    duration_seconds: float | None
+    source: str
+    job_id: str | None
+    filename: str
+    url: str
+    created_at: Timestamp
+
+
+class JobResult(_Resource):
+    assets: list[Asset]
+
+
+class JobError(_Resource):
+    code: str
+    message: str
+
+
+class Job(_Resource):
+    id: str
+    object: Literal["job"]
+    mode: str
+    status: JobStatus
+    model: str
+    provider: str
+    prompt: str | None
+    inputs: dict[str, Any]
+    progress: int = Field(ge=0, le=100)
+    estimated_credits: int
+    credits_charged: int
+    pricing: dict[str, Any]
+    result: JobResult | None
+    error: JobError | None
+    webhook_url: str | None
+    webhook_events: list[str]
+    metadata: dict[str, str]
+    attempts: int
+    upstream: dict[str, Any] | None
+    created_at: Timestamp
+    started_at: Timestamp | None
+    completed_at: Timestamp | None
+
+
+class WebhookDelivery(_Resource):
+    id: str
+    object: Literal["webhook_delivery"]
+    event_type: str
+    webhook_id: str
+    attempt: int
+    status_code: int | None
+    latency_ms: int | None
+    error: str | None
+    attempted_at: Timestamp | None
+    next_attempt_at: Timestamp | None
+
+
+class Redelivery(_Resource):
+    object: Literal["webhook_event"]
+    webhook_id: str
+    event_type: str
+    status: str
+    attempts: int
+    next_attempt_at: Timestamp | None
+
+
+class Plan(_Resource):
+    name: str
+    monthly_credits: int
+    rate_limit_per_minute: int
+    overage_rate_usd: float | None
+
+
+class Credits(_Resource):
+    balance: int
+    remaining: int
+    held: int
+    monthly_grant: int
+    free_signup_remaining: int
+
+
+class Overage(_Resource):
+    enabled: bool
+    limit: int
+    credits_this_period: int
+
+
+class Period(_Resource):
+    start: Timestamp | None
+    end: Timestamp | None
+
+
+class Account(_Resource):
+    id: str
+    object: Literal["account"]
+    email: str
+    premium: bool
+    plan: Plan
+    credits: Credits
+    overage: Overage
+    period: Period
+
+
+class LedgerEntry(_Resource):
+    id: str
+    object: Literal["ledger_entry"]
+    kind: str
+    amount: int
+    held_change: int
+    balance_after: int
+    held_after: int
+    job_id: str | None
+    reason: str | None
+    details: dict[str, Any] | None
+    created_at: Timestamp
+
+
+class WebhookSecret(_Resource):
+    secret: str
+    previous_secret_expires_at: Timestamp | None = None
+
+
+class Model(_Resource):
+    id: str
+    object: Literal["model"]
+    created: int
+    owned_by: str
+    category: str
+    mode: str
+    provider: str
+    default: bool
+    capabilities: dict[str, Any]
+    pricing: list[dict[str, Any]]
+    fallbacks: list[str]
+
+
+class Voice(_Resource):
+    object: Literal["voice"]
+    id: str
+    name: str
+    description: str
+    gender: str
+    language: str
+
+
+T = TypeVar("T")
+
+
+class Collection(_Resource, Generic[T]):
+    object: Literal["list"]
+    data: list[T]
+
+
+class Page(Collection[T], Generic[T]):
+    has_more: bool
+    next_cursor: str | None
+
+
+class UsagePage(Page[LedgerEntry]):
+    available: int
+
+
+class Health(_Resource):
+    status: str
+
+
+class Readiness(_Resource):
+    status: str
+    checks: dict[str, str]
+
+
+class CallbackReceived(_Resource):
+    received: bool
 
 
 def page(items: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:

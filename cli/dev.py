@@ -9,6 +9,7 @@ API, a worker per queue group, beat and Flower until Ctrl-C stops them all.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -38,6 +39,12 @@ def _write_env_file(path: Path, values: dict[str, str]) -> None:
                    + "".join(f"{k}={v}\n" for k, v in values.items()))
     tmp.chmod(0o600)
     tmp.replace(path)
+
+
+def signing_secret(previous: dict[str, str]) -> str:
+    """This installation's own secret for signed URLs: generated once, then kept in dev.env."""
+    return (os.environ.get("ATELIER_SIGNING_SECRET") or previous.get("ATELIER_SIGNING_SECRET")
+            or secrets.token_urlsafe(48))
 
 
 def _dev_key(previous_key: str | None) -> tuple[str, str]:
@@ -90,6 +97,7 @@ def run_dev(port: int, flower_port: int) -> int:
         "ATELIER_REDIS_URL": redis_url,
         "ATELIER_API_URL": f"http://127.0.0.1:{port}",
         "ATELIER_WEBHOOK_ALLOW_PRIVATE": os.environ.get("ATELIER_WEBHOOK_ALLOW_PRIVATE", "true"),
+        "ATELIER_SIGNING_SECRET": signing_secret(previous),
     }
     os.environ.update(env)
     reset_settings()

@@ -50,6 +50,7 @@ def safe_filename(name: str | None, asset_id: str, content_type: str) -> str:
 
 def upload(session: Session, storage: Storage, settings: Settings, *, account_id: str, kind: str,
            stream: BinaryIO, filename: str | None) -> Asset:
+    """Store an upload read from ``stream``, refused as soon as it passes the kind's limit."""
     if kind not in KINDS:
         raise ValidationError.field("kind", f"must be one of {', '.join(KINDS)}")
     limit = max_bytes(settings, kind)
@@ -81,7 +82,7 @@ def store_file(session: Session, storage: Storage, settings: Settings, *, accoun
             f"The file is not a supported {kind} (detected: {content_type or 'unknown'}).",
             details={"kind": kind, "detected": content_type})
     try:
-        info = probe(path, kind)
+        info = probe(path, kind, max_pixels=settings.max_image_pixels)
     except MediaDecodeError as exc:
         raise UnsupportedMediaType(f"The {kind} does not decode: {exc}", details={"kind": kind}) from exc
     content_type = info.content_type or content_type  # e.g. an audio-only MP4 is audio/mp4

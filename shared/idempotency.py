@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from shared.db.models import IdempotencyRecord
 from shared.errors import IdempotencyInProgress, IdempotencyKeyReused, ValidationError
+from shared.text import check_field
 
 TTL = timedelta(hours=24)
 LOCK_WAIT = "5s"
@@ -41,6 +43,7 @@ def claim(session: Session, account_id: str, key: str, endpoint: str, fp: str) -
     """Reserve ``key`` for this request, or return the response to replay."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise ValidationError.field("Idempotency-Key", f"must be 1–{MAX_KEY_LENGTH} characters")
+    check_field("Idempotency-Key", key)
     now = datetime.now(UTC)
     # An expired record is as good as absent; the beat clean-up removes them in bulk.
     session.execute(delete(IdempotencyRecord).where(
@@ -77,6 +80,28 @@ def store(session: Session, account_id: str, key: str, status: int, body: dict[s
         record.response_status = status
         record.response_body = body
         session.flush()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    body: dict[str, Any]
+    #: True when this is the stored answer to an earlier request with the same key.
+    replayed: bool = False
+
+
+def once(session: Session, account_id: str, key: str | None, endpoint: str, *, status: int,
+         fingerprint: Callable[[], str], create: Callable[[], dict[str, Any]]) -> Outcome:
+    """Run ``create`` once per key: a repeat replays the first answer. The record is written in
+    the caller's transaction, so concurrent repeats wait for the first and then replay it."""
+    if key is None:
+        return Outcome(status, create())
+    replay = claim(session, account_id, key, endpoint, fingerprint())
+    if replay:
+        return Outcome(replay.status, replay.body, replayed=True)
+    body = create()
+    store(session, account_id, key, status, body)
+    return Outcome(status, body)
 
 
 def purge_expired(session: Session, now: datetime | None = None) -> int:

@@ -14,6 +14,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEFAULT_SIGNING_SECRET = "atelier-dev-signing-secret-change-me"
+MIN_SIGNING_SECRET_LENGTH = 32
+
 
 def _home() -> Path:
     return Path(os.environ.get("ATELIER_HOME", ".atelier")).expanduser()
@@ -33,8 +36,11 @@ class Settings(BaseSettings):
     broker_prefix: str = ""
     api_url: str = "http://127.0.0.1:8000"
     public_url: str | None = None
+    #: ``production`` makes the API refuse to start without its own signing secret.
+    env: str = Field("development", pattern="^(development|production)$")
     #: Secret for the API's own signed URLs (provider callbacks, signed content links).
-    signing_secret: SecretStr = SecretStr("atelier-dev-signing-secret-change-me")
+    #: ``atelier dev`` generates one per installation; the default is for tests and scripts only.
+    signing_secret: SecretStr = SecretStr(DEFAULT_SIGNING_SECRET)
 
     storage: str = Field("local", pattern="^(local|s3)$")
     storage_dir: Path | None = None
@@ -46,6 +52,8 @@ class Settings(BaseSettings):
     max_audio_bytes: int = 50 * 1024 * 1024
     max_video_bytes: int = 200 * 1024 * 1024
     max_image_pixels: int = 40_000_000
+    #: Any request body that is not a multipart upload (JSON).
+    max_json_body_bytes: int = 1024 * 1024
 
     webhook_allow_private: bool = False
     webhook_timeout_seconds: float = 15.0
@@ -101,6 +109,18 @@ class Settings(BaseSettings):
                 "ATELIER_DATABASE_URL is not set (run `atelier dev`, or point it at PostgreSQL)"
             )
         return self.database_url
+
+    def check_production(self) -> None:
+        """Refuse to serve in production with a signing secret anyone could know."""
+        if self.env != "production":
+            return
+        secret = self.signing_secret.get_secret_value()
+        if secret == DEFAULT_SIGNING_SECRET or len(secret) < MIN_SIGNING_SECRET_LENGTH:
+            raise RuntimeError(
+                f"ATELIER_ENV=production needs ATELIER_SIGNING_SECRET: a random value of at least "
+                f"{MIN_SIGNING_SECRET_LENGTH} characters (e.g. `python -c 'import secrets; "
+                f"print(secrets.token_urlsafe(48))'`), the same for the API and every worker"
+            )
 
     def require_redis_url(self) -> str:
         if not self.redis_url:

@@ -4,13 +4,15 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from api.deps import DB, Auth
+from api.openapi import AUTHENTICATED, errors
+from api.schemas import Account as AccountOut
+from api.schemas import UsagePage, WebhookSecret, page
 from shared import accounts
 from shared.credits import ledger
-from shared.db.models import Account, LedgerEntry
-from shared.errors import ValidationError
+from shared.credits import usage as usage_list
+from shared.db.models import Account
 from shared.views import iso
 
 router = APIRouter(prefix="/v1/account", tags=["account"])
@@ -35,44 +37,26 @@ def account_view(account: Account) -> dict[str, Any]:
     }
 
 
-@router.get("")
+@router.get("", response_model=AccountOut, responses=errors(*AUTHENTICATED))
 def get_account(principal: Auth, db: DB) -> dict[str, Any]:
     return account_view(accounts.get_account(db, principal.account_id))
 
 
-def _ledger_view(entry: LedgerEntry) -> dict[str, Any]:
-    return {"id": f"led_{entry.id}", "object": "ledger_entry", "kind": entry.kind, "amount": entry.amount,
-            "held_change": entry.held_change, "balance_after": entry.balance_after,
-            "held_after": entry.held_after, "job_id": entry.job_id, "reason": entry.reason,
-            "details": entry.details, "created_at": iso(entry.created_at)}
-
-
-@router.get("/usage")
+@router.get("/usage", response_model=UsagePage, responses=errors(*AUTHENTICATED))
 def usage(principal: Auth, db: DB, from_: Annotated[datetime | None, Query(alias="from")] = None,
           to: datetime | None = None, limit: Annotated[int, Query(ge=1, le=100)] = 20,
-          after: str | None = None) -> dict[str, Any]:
-    stmt = select(LedgerEntry).where(LedgerEntry.account_id == principal.account_id)
-    if from_:
-        stmt = stmt.where(LedgerEntry.created_at >= from_)
-    if to:
-        stmt = stmt.where(LedgerEntry.created_at < to)
-    if after:
-        if not after.startswith("led_") or not after[4:].isdigit():
-            raise ValidationError.field("after", f"unknown cursor {after}")
-        stmt = stmt.where(LedgerEntry.id < int(after[4:]))
-    rows = list(db.scalars(stmt.order_by(LedgerEntry.id.desc()).limit(limit + 1)))
-    items = [_ledger_view(e) for e in rows[:limit]]
-    return {"object": "list", "data": items, "has_more": len(rows) > limit,
-            "next_cursor": items[-1]["id"] if len(rows) > limit else None,
+          after: Annotated[str | None, Query(max_length=80)] = None) -> dict[str, Any]:
+    result = usage_list.list_entries(db, principal.account_id, start=from_, end=to, limit=limit, after=after)
+    return {**page([usage_list.ledger_view(e) for e in result.items], result.has_more),
             "available": ledger.available(db, principal.account_id)}
 
 
-@router.get("/webhook-secret")
+@router.get("/webhook-secret", response_model=WebhookSecret, responses=errors(*AUTHENTICATED))
 def webhook_secret(principal: Auth, db: DB) -> dict[str, Any]:
     return {"secret": accounts.get_account(db, principal.account_id).webhook_secret}
 
 
-@router.post("/webhook-secret")
+@router.post("/webhook-secret", response_model=WebhookSecret, responses=errors(*AUTHENTICATED))
 def rotate_webhook_secret(principal: Auth, db: DB) -> dict[str, Any]:
     account = accounts.rotate_webhook_secret(db, principal.account_id)
     return {"secret": account.webhook_secret,

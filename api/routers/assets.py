@@ -1,60 +1,70 @@
 from __future__ import annotations
 
-import hashlib
 import re
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Header, Query, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
-from api import idempotent
-from api.deps import DB, AppSettings, Auth, StorageDep, get_principal
-from api.schemas import page
+from api import uploads
+from api.deps import API_KEY_HEADER, API_KEY_QUERY, BEARER, DB, AppSettings, Auth, StorageDep, get_principal
+from api.idempotent import answer
+from api.openapi import AUTHENTICATED, errors
+from api.schemas import Asset, AssetKind, Page, page
 from shared import assets, idempotency, signed
-from shared.errors import PayloadTooLarge, RangeNotSatisfiable, Unauthenticated
+from shared.db.session import session_scope
+from shared.errors import RangeNotSatisfiable, Unauthenticated
 from shared.settings import get_settings
-from shared.storage import attachment_disposition
+from shared.storage import attachment_disposition, get_storage
 from shared.views import asset_view
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"])
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-# Multipart framing around the file; a body larger than the limit plus this is refused unread.
-_MULTIPART_OVERHEAD = 64 * 1024
 
 
-def _file_digest(upload: UploadFile) -> str:
-    digest = hashlib.sha256()
-    while chunk := upload.file.read(1024 * 1024):
-        digest.update(chunk)
-    upload.file.seek(0)
-    return digest.hexdigest()
+def _create(account_id: str, form: uploads.UploadForm, idempotency_key: str | None) -> JSONResponse:
+    settings = get_settings()
+    storage = get_storage(settings)
+    with session_scope() as db:
+        return answer(idempotency.once(
+            db, account_id, idempotency_key, "POST /v1/assets", status=201,
+            fingerprint=lambda: idempotency.fingerprint(form.kind, form.filename, form.digest.hexdigest()),
+            create=lambda: asset_view(assets.store_file(
+                db, storage, settings, account_id=account_id, kind=form.kind or "", path=form.path,
+                size=form.size, filename=form.filename, source="upload", sha256=form.digest.hexdigest()),
+                settings.base_url),
+        ))
 
 
-@router.post("", status_code=201)
-def upload_asset(request: Request, principal: Auth, db: DB, settings: AppSettings, storage: StorageDep,
-                 kind: Annotated[str, Form()], file: Annotated[UploadFile, File()],
-                 idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
-    length = int(request.headers.get("content-length") or 0)
-    if kind in assets.KINDS and length > assets.max_bytes(settings, kind) + _MULTIPART_OVERHEAD:
-        limit = assets.max_bytes(settings, kind)
-        raise PayloadTooLarge(f"{kind} uploads are limited to {limit} bytes.", details={"max_bytes": limit})
-    return idempotent.respond(
-        db, principal.account_id, idempotency_key, "POST /v1/assets", status=201,
-        fingerprint=lambda: idempotency.fingerprint(kind, file.filename, _file_digest(file)),
-        create=lambda: asset_view(assets.upload(db, storage, settings, account_id=principal.account_id, kind=kind,
-                                                stream=file.file, filename=file.filename), settings.base_url),
-    )
+_UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["kind", "file"], "additionalProperties": False,
+    "properties": {"kind": {"type": "string", "enum": ["image", "audio", "video"]},
+                   "file": {"type": "string", "format": "binary"}}}}}}
 
 
-@router.get("")
+@router.post("", status_code=201, response_model=Asset, openapi_extra={"requestBody": _UPLOAD_BODY},
+             responses=errors(*AUTHENTICATED, 409, 413, 415, 422))
+async def upload_asset(request: Request, principal: Auth,
+                       idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
+    """Multipart ``kind`` and ``file``, read only after authentication and cut off at the kind's limit."""
+    with tempfile.TemporaryDirectory(prefix="atelier-upload-") as tmp:
+        form = await uploads.receive(request, get_settings(), Path(tmp))
+        return await run_in_threadpool(_create, principal.account_id, form, idempotency_key)
+
+
+@router.get("", response_model=Page[Asset], responses=errors(*AUTHENTICATED))
 def list_assets(principal: Auth, db: DB, settings: AppSettings,
-                limit: Annotated[int, Query(ge=1, le=100)] = 20, after: str | None = None,
-                kind: Annotated[str | None, Query(pattern="^(image|audio|video)$")] = None) -> dict[str, Any]:
+                limit: Annotated[int, Query(ge=1, le=100)] = 20,
+                after: Annotated[str | None, Query(max_length=80)] = None,
+                kind: AssetKind | None = None) -> dict[str, Any]:
     result = assets.list_assets(db, principal.account_id, limit=limit, after=after, kind=kind)
     return page([asset_view(a, settings.base_url) for a in result.items], result.has_more)
 
 
-@router.get("/{asset_id}")
+@router.get("/{asset_id}", response_model=Asset, responses=errors(*AUTHENTICATED, 404))
 def get_asset(asset_id: str, principal: Auth, db: DB, settings: AppSettings) -> dict[str, Any]:
     return asset_view(assets.get_asset(db, principal.account_id, asset_id), settings.base_url)
 
@@ -79,7 +89,10 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 
 def content_owner(request: Request, asset_id: str, expires: int | None = None,
-                  signature: str | None = None) -> str | None:
+                  signature: Annotated[str | None, Query(max_length=128)] = None,
+                  _b: Annotated[object, Security(BEARER)] = None,
+                  _h: Annotated[object, Security(API_KEY_HEADER)] = None,
+                  _q: Annotated[object, Security(API_KEY_QUERY)] = None) -> str | None:
     """The account allowed to read: the caller's, or None for a valid signed URL (the short-lived
     links handed to upstream providers, which cannot send our API key)."""
     if expires is not None and signature is not None:
@@ -89,7 +102,16 @@ def content_owner(request: Request, asset_id: str, expires: int | None = None,
     return get_principal(request).account_id
 
 
-@router.get("/{asset_id}/content")
+_MEDIA = {"schema": {"type": "string", "format": "binary"}}
+
+
+@router.get("/{asset_id}/content", response_class=Response, responses={
+    **errors(*AUTHENTICATED, 404, 416),
+    200: {"description": "The bytes, with the asset's content type.",
+          "content": {"image/*": _MEDIA, "audio/*": _MEDIA, "video/*": _MEDIA}},
+    206: {"description": "The requested byte range.",
+          "content": {"image/*": _MEDIA, "audio/*": _MEDIA, "video/*": _MEDIA}},
+    302: {"description": "Redirect to a presigned storage URL (valid ≤ 5 minutes)."}})
 def asset_content(asset_id: str, owner: Annotated[str | None, Depends(content_owner)], db: DB,
                   storage: StorageDep, range_: Annotated[str | None, Header(alias="range")] = None,
                   download: bool = False) -> Response:
@@ -113,7 +135,8 @@ def asset_content(asset_id: str, owner: Annotated[str | None, Depends(content_ow
                              media_type=asset.content_type, headers=headers)
 
 
-@router.delete("/{asset_id}", status_code=204)
+@router.delete("/{asset_id}", status_code=204, response_class=Response,
+               responses=errors(*AUTHENTICATED, 404, 409))
 def delete_asset(asset_id: str, principal: Auth, db: DB, storage: StorageDep) -> Response:
     assets.delete_asset(db, storage, principal.account_id, asset_id)
     return Response(status_code=204)

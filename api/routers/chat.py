@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.types import Receive, Scope, Send
 
 from api.deps import AppSettings, Auth, CatalogDep
+from api.openapi import AUTHENTICATED, errors
 from shared.llm import relay
 from shared.llm.schemas import ChatRequest, EmbeddingRequest
 
@@ -66,8 +67,11 @@ def _client(request: Request) -> httpx.AsyncClient:
     return client
 
 
-@router.post("/chat/completions", response_model=ChatCompletion,
-             responses={200: {"content": {"text/event-stream": {}}}})
+@router.post("/chat/completions", response_model=ChatCompletion, responses={
+    **errors(*AUTHENTICATED, 402, 413),
+    200: {"description": "The completion; with `stream: true`, Server-Sent Events (`data: {chunk}` … "
+                         "`data: [DONE]`).",
+          "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
 async def chat_completions(body: ChatRequest, request: Request, principal: Auth, catalog: CatalogDep,
                            settings: AppSettings) -> Any:
     spec = catalog.resolve("chat", body.model)
@@ -78,7 +82,7 @@ async def chat_completions(body: ChatRequest, request: Request, principal: Auth,
     return await relay.complete(_client(request), principal.account_id, body, spec, settings)
 
 
-@router.post("/embeddings", response_model=EmbeddingList)
+@router.post("/embeddings", response_model=EmbeddingList, responses=errors(*AUTHENTICATED, 402, 413))
 async def embeddings(body: EmbeddingRequest, request: Request, principal: Auth, catalog: CatalogDep,
                      settings: AppSettings) -> Any:
     return await relay.embed(_client(request), principal.account_id, body, catalog, settings)

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from api import idempotent
 from api.deps import DB, AppSettings, Auth, CatalogDep, StorageDep
-from api.schemas import page
-from shared import idempotency, url_inputs
+from api.idempotent import answer
+from api.openapi import AUTHENTICATED, errors
+from api.schemas import Job, JobStatus, Page, Redelivery, WebhookDelivery, page
 from shared.db.session import session_scope
 from shared.jobs import lifecycle, service
-from shared.jobs.modes import MODE_NAMES, JobRequest
+from shared.jobs.modes import JobRequest, Mode
+from shared.jobs.submit import submit
 from shared.settings import get_settings
 from shared.views import TERMINAL, job_view
 from shared.webhooks import outbox
@@ -24,25 +25,19 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 KEEPALIVE_SECONDS = 15.0
 
 
-@router.post("", status_code=202)
+@router.post("", status_code=202, response_model=Job,
+             responses=errors(*AUTHENTICATED, 402, 404, 409, 413, 422))
 def create_job(body: JobRequest, principal: Auth, db: DB, settings: AppSettings, catalog: CatalogDep,
                storage: StorageDep, idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
-    def create() -> dict[str, Any]:
-        request = url_inputs.resolve(db, storage, settings, principal.account_id, body)
-        return job_view(service.create_job(db, principal.account_id, request, catalog, settings), settings.base_url)
-
-    return idempotent.respond(
-        db, principal.account_id, idempotency_key, "POST /v1/jobs", status=202,
-        fingerprint=lambda: idempotency.fingerprint(body.given()), create=create,
-    )
+    outcome = submit(db, storage, principal.account_id, body, catalog, settings, idempotency_key=idempotency_key)
+    return answer(outcome)
 
 
-@router.get("")
+@router.get("", response_model=Page[Job], responses=errors(*AUTHENTICATED))
 def list_jobs(principal: Auth, db: DB, settings: AppSettings,
-              limit: Annotated[int, Query(ge=1, le=100)] = 20, after: str | None = None,
-              status: Annotated[str | None, Query(pattern="^(queued|running|completed|failed|aborted)$")] = None,
-              mode: Annotated[str | None, Query(pattern="^(" + "|".join(MODE_NAMES) + ")$")] = None,
-              ) -> dict[str, Any]:
+              limit: Annotated[int, Query(ge=1, le=100)] = 20,
+              after: Annotated[str | None, Query(max_length=80)] = None,
+              status: JobStatus | None = None, mode: Mode | None = None) -> dict[str, Any]:
     result = service.list_jobs(db, principal.account_id, limit=limit, after=after, status=status, mode=mode)
     return page([job_view(j, settings.base_url) for j in result.items], result.has_more)
 
@@ -52,7 +47,7 @@ def _read(account_id: str, job_id: str) -> dict[str, Any]:
         return job_view(service.get_job(session, account_id, job_id), get_settings().base_url)
 
 
-@router.get("/{job_id}")
+@router.get("/{job_id}", response_model=Job, responses=errors(*AUTHENTICATED, 404))
 async def get_job(job_id: str, principal: Auth, request: Request,
                   wait: Annotated[float | None, Query(ge=0, le=60)] = None,
                   poll: bool = False) -> dict[str, Any]:
@@ -81,7 +76,15 @@ def _sse(view: dict[str, Any]) -> str:
     return f"event: job\nid: {view['status']}-{view['progress']}\ndata: {json.dumps(view)}\n\n"
 
 
-@router.get("/{job_id}/events")
+class EventStream(StreamingResponse):
+    media_type = "text/event-stream"
+
+
+@router.get("/{job_id}/events", response_class=EventStream, responses={
+    **errors(*AUTHENTICATED, 404),
+    200: {"description": "Server-Sent Events: one `job` event (data: the Job as JSON) per change of status "
+                         "or progress; the stream ends at a terminal state. Comments keep it alive.",
+          "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
 async def job_events(job_id: str, principal: Auth, request: Request) -> StreamingResponse:
     await run_in_threadpool(_read, principal.account_id, job_id)  # 404 before the stream starts
     hub = request.app.state.events
@@ -103,30 +106,32 @@ async def job_events(job_id: str, principal: Auth, request: Request) -> Streamin
                     last = (view["status"], view["progress"])
                     yield _sse(view)
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
+    return EventStream(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-@router.post("/{job_id}/cancel")
+@router.post("/{job_id}/cancel", response_model=Job, responses=errors(*AUTHENTICATED, 404, 409))
 def cancel_job(job_id: str, principal: Auth, db: DB, settings: AppSettings) -> dict[str, Any]:
     job = lifecycle.cancel_job(db, principal.account_id, job_id)
     return job_view(job, settings.base_url)
 
 
-@router.delete("/{job_id}", status_code=204)
+@router.delete("/{job_id}", status_code=204, response_class=Response, responses=errors(*AUTHENTICATED, 404, 409))
 def delete_job(job_id: str, principal: Auth, db: DB, storage: StorageDep) -> Response:
     lifecycle.delete_job(db, storage, principal.account_id, job_id)
     return Response(status_code=204)
 
 
-@router.get("/{job_id}/webhook-deliveries")
+@router.get("/{job_id}/webhook-deliveries", response_model=Page[WebhookDelivery],
+            responses=errors(*AUTHENTICATED, 404))
 def list_deliveries(job_id: str, principal: Auth, db: DB) -> dict[str, Any]:
     job = service.get_job(db, principal.account_id, job_id)
     items = [outbox.delivery_view(d) for d in outbox.deliveries_for(db, job.id)]
     return {"object": "list", "data": items, "has_more": False, "next_cursor": None}
 
 
-@router.post("/{job_id}/webhook-deliveries/redeliver", status_code=202)
+@router.post("/{job_id}/webhook-deliveries/redeliver", status_code=202, response_model=Redelivery,
+             responses=errors(*AUTHENTICATED, 404))
 def redeliver(job_id: str, principal: Auth, db: DB) -> dict[str, Any]:
     job = service.get_job(db, principal.account_id, job_id)
     return outbox.redeliver_last(db, job)

@@ -5,6 +5,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.deps import Auth, CatalogDep
+from api.openapi import AUTHENTICATED, errors
+from api.schemas import Collection, Model, Voice
 from shared.catalog import RELAY_MODES, Catalog, ModelSpec
 from shared.credits.pricing import describe
 from shared.errors import NotFound
@@ -25,13 +27,13 @@ def _defaults(catalog: Catalog) -> dict[str, str]:
     return {mode: catalog.default_for(mode).id for mode in MODE_NAMES + RELAY_MODES if catalog.available(mode)}
 
 
-@router.get("/models")
+@router.get("/models", response_model=Collection[Model], responses=errors(*AUTHENTICATED))
 def list_models(principal: Auth, catalog: CatalogDep) -> dict[str, Any]:
     defaults = _defaults(catalog)
     return {"object": "list", "data": [_view(m, defaults) for m in catalog.available()]}
 
 
-@router.get("/models/{model_id:path}")
+@router.get("/models/{model_id:path}", response_model=Model, responses=errors(*AUTHENTICATED, 404))
 def get_model(model_id: str, principal: Auth, catalog: CatalogDep) -> dict[str, Any]:
     """One model, by catalog id or (where unambiguous) by its provider's name."""
     model = catalog.find(model_id)
@@ -40,6 +42,6 @@ def get_model(model_id: str, principal: Auth, catalog: CatalogDep) -> dict[str, 
     return _view(model, _defaults(catalog))
 
 
-@router.get("/voices")
+@router.get("/voices", response_model=Collection[Voice], responses=errors(*AUTHENTICATED))
 def list_voices(principal: Auth) -> dict[str, Any]:
     return {"object": "list", "data": [{"object": "voice", **voice.public()} for voice in VOICES.values()]}

@@ -9,6 +9,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from api.errors import render
+from api.openapi import errors
+from api.schemas import Health, Readiness
 from shared.db.session import get_engine
 from shared.errors import ServiceUnavailable
 from shared.redis_client import get_redis
@@ -18,7 +20,7 @@ from shared.storage import get_storage
 router = APIRouter(tags=["ops"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=Health)
 def healthz() -> dict[str, Any]:
     return {"status": "ok"}
 
@@ -44,7 +46,7 @@ def _checks() -> dict[str, str]:
     return results
 
 
-@router.get("/readyz")
+@router.get("/readyz", response_model=Readiness, responses=errors(503))
 async def readyz() -> JSONResponse:
     checks = await run_in_threadpool(_checks)
     if all(v == "ok" for v in checks.values()):
@@ -52,6 +54,7 @@ async def readyz() -> JSONResponse:
     return render(ServiceUnavailable("Not ready: a backing service is unavailable.", details={"checks": checks}))
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=Response, responses={
+    200: {"description": "Prometheus text exposition.", "content": {"text/plain": {"schema": {"type": "string"}}}}})
 def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

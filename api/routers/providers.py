@@ -11,13 +11,16 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import AppSettings
+from api.openapi import errors
+from api.schemas import CallbackReceived
 from shared import queue, signed
 from shared.errors import NotFound
 
 router = APIRouter(prefix="/v1/providers", tags=["providers"])
 
 
-@router.post("/{provider}/callback/{token}")
+@router.post("/{provider}/callback/{token}", status_code=202, response_model=CallbackReceived,
+             responses=errors(400, 404, 413, 503))
 def provider_callback(provider: str, token: str, settings: AppSettings) -> JSONResponse:
     job_id = signed.verify_callback(settings, provider, token)
     if job_id is None:

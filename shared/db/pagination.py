@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import Session
 
 from shared.errors import ValidationError
+from shared.text import check_id
 
 
 @dataclass(frozen=True)
@@ -17,11 +19,16 @@ class Page:
     has_more: bool
 
 
+def _string_id(cursor: str) -> str:
+    return check_id("after", cursor)
+
+
 def paginate(session: Session, stmt: Select[Any], model: Any, *, account_id: str, after: str | None,
-             limit: int) -> Page:
-    """``stmt`` filtered to rows older than the ``after`` cursor (a row id of the same account)."""
+             limit: int, parse_cursor: Callable[[str], Any] = _string_id) -> Page:
+    """``stmt`` filtered to rows older than the ``after`` cursor (a row id of the same account;
+    ``parse_cursor`` turns the public id into the primary key, refusing malformed ones)."""
     if after:
-        cursor = session.get(model, after)
+        cursor = session.get(model, parse_cursor(after))
         if cursor is None or cursor.account_id != account_id:
             raise ValidationError.field("after", f"unknown cursor {after}")
         stmt = stmt.where(tuple_(model.created_at, model.id) < tuple_(cursor.created_at, cursor.id))

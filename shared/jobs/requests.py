@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from pydantic_core import PydanticCustomError
 
 from shared.errors import AtelierError, PromptTooLong, ValidationError
+from shared.text import problem
 
 MAX_TEXT = 500
 Size = Literal["512x512", "1024x1024", "1792x1024", "1024x1792"]
@@ -56,6 +57,20 @@ def _metadata(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
+def _storable(data: Mapping[str, Any]) -> None:
+    """No NUL or unpaired surrogate in any string of the request (texts, ids, metadata keys and
+    values): PostgreSQL cannot store them."""
+    for name, value in data.items():
+        strings = [value] if isinstance(value, str) else []
+        if isinstance(value, dict):
+            strings = [s for pair in value.items() for s in pair if isinstance(s, str)]
+        elif isinstance(value, list):
+            strings = [s for s in value if isinstance(s, str)]
+        for text in strings:
+            if (reason := problem(text)) is not None:
+                raise rule(reason, field=str(name))
+
+
 Text = Annotated[str, AfterValidator(_text)]
 #: An input given by URL: http(s) or a ``data:`` URI (fetched and checked by ``shared.url_inputs``).
 InputURL = Annotated[str, Field(min_length=1)]
@@ -93,7 +108,8 @@ class AssetField:
 class JobRequestBase(BaseModel):
     """What every mode's request has; subclasses add ``mode`` and their own fields."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Strict: ``true`` is not a number of seconds, ``"2"`` not a count of images.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     #: Request fields that name input assets.
     asset_fields: ClassVar[Mapping[str, AssetField]] = {}
@@ -108,7 +124,10 @@ class JobRequestBase(BaseModel):
     @classmethod
     def _absent_when_null(cls, data: Any) -> Any:
         # An explicit null means "not given", for every field of every mode.
-        return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
+        if not isinstance(data, dict):
+            return data
+        _storable(data)
+        return {k: v for k, v in data.items() if v is not None}
 
     @model_validator(mode="after")
     def _one_source(self) -> JobRequestBase:

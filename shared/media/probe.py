@@ -1,7 +1,8 @@
 """Facts about an uploaded or generated media file: type, dimensions, real duration.
 
-Images are measured from their headers (Pillow reads no pixel data), so the caller
-can refuse oversized ones before anything decodes them. Audio and video go through
+Images are measured from their headers first, so oversized ones are refused before anything
+decodes them; within the pixel limit they are then decoded in full (a truncated file is
+refused at upload, not later as a failed job). Audio and video go through
 PyAV: streams are inspected, the first frames of the stream of the asset's kind are
 actually decoded (a file that only *looks* right is refused), and the duration comes
 from the container, the streams, or failing both a pass over packet timestamps. Memory stays flat whatever
@@ -45,30 +46,33 @@ class MediaInfo:
     has_video: bool = False
 
 
-def probe(path: Path | str, kind: str) -> MediaInfo:
-    """Measure ``path`` as media of ``kind`` (``image``, ``audio`` or ``video``)."""
+def probe(path: Path | str, kind: str, max_pixels: int | None = None) -> MediaInfo:
+    """Measure ``path`` as media of ``kind`` (``image``, ``audio`` or ``video``). An image within
+    ``max_pixels`` (any, if None) is decoded in full; a larger one is only measured."""
     path = Path(path)
     with path.open("rb") as handle:
         sniffed = sniff_content_type(handle.read(SNIFF_BYTES))
     if kind == "image":
-        return _probe_image(path, sniffed)
+        return _probe_image(path, sniffed, max_pixels)
     if kind in ("audio", "video"):
         return _probe_av(path, kind, sniffed)
     raise ValueError(f"unknown media kind {kind!r}")
 
 
-def _probe_image(path: Path, sniffed: str | None) -> MediaInfo:
+def _probe_image(path: Path, sniffed: str | None, max_pixels: int | None) -> MediaInfo:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path, formats=list(_IMAGE_TYPES)) as image:
                 fmt, (width, height) = image.format, image.size
+                if max_pixels is None or width * height <= max_pixels:
+                    image.load()
     except Image.DecompressionBombError:
         # Pillow refuses very large images before telling their size; the caller's own
         # pixel limit wants the size, so read it from the format's header parser directly.
         fmt, (width, height) = _unchecked_size(path)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise MediaDecodeError(f"not a readable image: {exc}") from exc
+        raise MediaDecodeError("not a readable image: unknown format, truncated or corrupt") from exc
     if width <= 0 or height <= 0:
         raise MediaDecodeError("the image has no pixels")
     return MediaInfo(content_type=_IMAGE_TYPES.get(fmt or "", sniffed or "application/octet-stream"),
@@ -105,7 +109,8 @@ def _probe_av(path: Path, kind: str, sniffed: str | None) -> MediaInfo:
         if duration is None:
             duration = _duration_from_packets(path)
     except av.FFmpegError as exc:
-        raise MediaDecodeError(f"not decodable {kind}: {exc}") from exc
+        # str(exc) names the file; the error's own description does not.
+        raise MediaDecodeError(f"not decodable {kind}: {exc.strerror or type(exc).__name__}") from exc
     if not duration or duration <= 0:
         raise MediaDecodeError(f"the {kind} has no duration")
     return MediaInfo(content_type=_refine(sniffed, video is not None),

@@ -148,6 +148,8 @@ class AsyncJobs:
                                           headers={"Accept": "text/event-stream"},
                                           timeout=httpx.Timeout(30.0, read=60.0)) as response:
                     async for sse in EventSource(response).aiter_sse():
+                        if sse.event != "job" or not sse.data:
+                            continue  # httpx-sse turns a keep-alive comment after an `id:` into an empty event
                         event = JobEvent(sse.event, Job.from_dict(sse.json()), sse.id or None)
                         attempt = 0
                         yield event

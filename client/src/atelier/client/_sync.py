@@ -159,6 +159,8 @@ class Jobs:
                 with self._c.stream("GET", f"/v1/jobs/{job_id}/events", headers={"Accept": "text/event-stream"},
                                     timeout=httpx.Timeout(30.0, read=60.0)) as response:
                     for sse in EventSource(response).iter_sse():
+                        if sse.event != "job" or not sse.data:
+                            continue  # httpx-sse turns a keep-alive comment after an `id:` into an empty event
                         event = JobEvent(sse.event, Job.from_dict(sse.json()), sse.id or None)
                         attempt = 0
                         yield event

@@ -1,0 +1,31 @@
+"""``POST /v1/jobs`` as one domain call: the Idempotency-Key, inputs by URL, then the job itself
+(inputs checked, price held, queued after commit), all in the caller's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from shared import idempotency, url_inputs
+from shared.catalog import Catalog
+from shared.jobs.requests import JobRequestBase
+from shared.jobs.service import create_job
+from shared.settings import Settings
+from shared.storage.base import Storage
+from shared.views import job_view
+
+ENDPOINT = "POST /v1/jobs"
+
+
+def submit(session: Session, storage: Storage, account_id: str, request: JobRequestBase, catalog: Catalog,
+           settings: Settings, *, idempotency_key: str | None = None) -> idempotency.Outcome:
+    """The job's public view, created once per idempotency key (a repeat replays the first answer;
+    the same key with another request is 422, one still in flight 409). Inputs given by URL are
+    fetched and stored as assets first, inside the same idempotent step."""
+    def create() -> dict[str, Any]:
+        resolved = url_inputs.resolve(session, storage, settings, account_id, request)
+        return job_view(create_job(session, account_id, resolved, catalog, settings), settings.base_url)
+
+    return idempotency.once(session, account_id, idempotency_key, ENDPOINT, status=202,
+                            fingerprint=lambda: idempotency.fingerprint(request.given()), create=create)
