@@ -2,7 +2,9 @@
 
 A directory is named ``atelier-<job id>-<pid>-…`` after the process working in it. A worker
 killed mid-job (SIGKILL, OOM) cannot remove its own, so each pool process removes, when it
-starts, every such directory whose owner process is gone or whose job no longer runs.
+starts, every such directory whose owner process is gone. A live owner's directory is never
+touched: it removes its own when its job ends, and the temp directory may be shared with other
+installations on the host whose jobs this one's database does not know.
 """
 
 from __future__ import annotations
@@ -15,11 +17,6 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-from sqlalchemy import select
-
-from shared.db.models import Job
-from shared.db.session import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -42,30 +39,21 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _running(job_ids: set[str]) -> set[str]:
-    if not job_ids:
-        return set()
-    with session_scope() as session:
-        return set(session.scalars(select(Job.id).where(Job.id.in_(job_ids), Job.status == "running")))
-
-
 def clean_stale(root: Path | None = None) -> list[Path]:
-    """Remove the scratch directories of dead processes or ended jobs; returns what was removed."""
+    """Remove the scratch directories of dead processes; returns what was removed.
+
+    A directory named after this very process predates it (a reused pid), so it goes too.
+    """
     root = root or Path(tempfile.gettempdir())
-    found: dict[Path, tuple[str, int]] = {}
+    removed = []
     for path in root.glob("atelier-job_*"):
         match = _NAME.match(path.name)
-        if match and path.is_dir():
-            found[path] = (match.group(1), int(match.group(2)))
-    owned = {path: job for path, (job, pid) in found.items() if _alive(pid) and pid != os.getpid()}
-    try:
-        running = _running(set(owned.values()))
-    except Exception as exc:  # the database is away: only the dead processes' directories go
-        log.warning("scratch clean-up without the database (%s)", type(exc).__name__)
-        running = set(owned.values())
-    removed = [path for path in found if path not in owned or owned[path] not in running]
-    for path in removed:
-        shutil.rmtree(path, ignore_errors=True)
+        if not (match and path.is_dir()):
+            continue
+        pid = int(match.group(2))
+        if pid == os.getpid() or not _alive(pid):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
     if removed:
         log.info("removed %d scratch directories left by killed jobs", len(removed))
     return removed

@@ -22,7 +22,7 @@ def dead_pid() -> int:
     return child.pid
 
 
-def test_directories_of_dead_processes_and_ended_jobs_go_and_live_ones_stay(tmp_path, account):
+def test_directories_of_dead_processes_go_and_live_ones_stay(tmp_path, account):
     running, ended = new_job(account, IMAGE), new_job(account, IMAGE)
     set_job(running, status="running")
     set_job(ended, status="completed")
@@ -30,7 +30,10 @@ def test_directories_of_dead_processes_and_ended_jobs_go_and_live_ones_stay(tmp_
     dirs = {
         "killed": tmp_path / f"atelier-{running}-{dead_pid()}-abc",
         "live": tmp_path / f"atelier-{running}-{parent}-def",
+        # A live owner removes its own directory when its job ends, even if a take-over ended it.
         "ended": tmp_path / f"atelier-{ended}-{parent}-ghi",
+        # Another installation sharing the host's temp directory: its job is not in our database.
+        "foreign": tmp_path / f"atelier-job_notinthisdatabase-{parent}-mno",
         "mine_before": tmp_path / f"atelier-{running}-{os.getpid()}-jkl",  # a reused pid
         "unrelated": tmp_path / "atelier-test-xyz",
     }
@@ -40,8 +43,9 @@ def test_directories_of_dead_processes_and_ended_jobs_go_and_live_ones_stay(tmp_
 
     removed = scratch.clean_stale(tmp_path)
 
-    assert sorted(removed) == sorted([dirs["killed"], dirs["ended"], dirs["mine_before"]])
-    assert dirs["live"].exists() and dirs["unrelated"].exists() and not dirs["killed"].exists()
+    assert sorted(removed) == sorted([dirs["killed"], dirs["mine_before"]])
+    assert all(dirs[name].exists() for name in ("live", "ended", "foreign", "unrelated"))
+    assert not dirs["killed"].exists()
 
 
 def test_a_job_dir_is_named_after_its_job_and_process_and_removed_after_use(stack_env):
