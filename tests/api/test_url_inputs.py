@@ -180,6 +180,19 @@ def test_http_errors_and_redirect_loops(client, make_account, files):
                                   "input_image_url")
 
 
+def test_a_redirect_to_a_metadata_address_is_refused(client, make_account, files):
+    # Private addresses are allowed in this suite, so the loopback hop is fetched; the next
+    # hop is checked where it connects, and metadata is never allowed.
+    caller = make_account()
+    for target in ("http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/latest/",
+                   "http://metadata.google.internal/computeMetadata/v1/"):
+        hop = files.serve("/evil", target.encode(), status=302)
+        message = refused(submit(client, caller, mode="image_to_image", prompt="x", input_image_url=hop),
+                          "input_image_url")
+        assert "not allowed" in message and "169.254" not in message
+    assert asset_count(caller.account_id) == 0
+
+
 def test_redirects_are_followed(client, make_account, files):
     caller = make_account()
     target = files.serve("/real.png", png_bytes(), "image/png")
