@@ -12,6 +12,7 @@ from api import errors, openapi
 from api.limits import RequestLimits
 from api.middleware import ResponseHeaders, install_log_redaction
 from api.routers import account, assets, chat, jobs, models, ops, providers
+from shared import metrics
 from shared.jobs.events import JobEventHub
 from shared.llm.upstream import new_client
 from shared.settings import get_settings
@@ -24,6 +25,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     hub = JobEventHub(get_settings().require_redis_url())
     await hub.start()
     app.state.events = hub
+    metrics.register_api_collectors(lambda: hub.waiter_count)
     try:
         # Lifespan state, per server: the relay client belongs to this server's event loop.
         async with new_client(get_settings()) as relay_client:

@@ -116,9 +116,10 @@ def run_dev(port: int, flower_port: int) -> int:
         child_env = {**os.environ, **env}
         commands = [
             ["api", "--port", str(port)],
-            ["worker", "--queues", "media.fast", "--concurrency", "2", "--name", "fast"],
-            ["worker", "--queues", "media.slow", "--concurrency", "1", "--name", "slow"],
-            ["worker", "--queues", "webhooks,maintenance", "--concurrency", "2", "--name", "ops"],
+            ["worker", "--queues", "media.fast", "--concurrency", "2", "--name", "fast", "--metrics-port", "9101"],
+            ["worker", "--queues", "media.slow", "--concurrency", "1", "--name", "slow", "--metrics-port", "9102"],
+            ["worker", "--queues", "webhooks,maintenance", "--concurrency", "2", "--name", "ops",
+             "--metrics-port", "9103"],
             ["beat"],
             ["flower", "--port", str(flower_port)],
         ]

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from shared.settings import get_settings
+from shared.settings import get_settings, reset_settings
 
 app = typer.Typer(help="Atelier: async media-generation job backend.", no_args_is_help=True,
                   add_completion=False)
@@ -130,12 +134,30 @@ def api(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
                 log_level=get_settings().log_level.lower(), timeout_graceful_shutdown=5)
 
 
+def _multiprocess_metrics_dir() -> None:
+    """A clean ``PROMETHEUS_MULTIPROC_DIR`` for this node, set before prometheus_client is imported
+    (it picks its multiprocess mode at import)."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    path = Path(given) if given else Path(tempfile.mkdtemp(prefix="atelier-metrics-"))
+    if given and path.exists():
+        shutil.rmtree(path)  # files of a previous run would be counted again
+    path.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+
+
 @app.command()
 def worker(queues: Annotated[str, typer.Option(help="Comma-separated queues.")] =
            "media.fast,media.slow,webhooks,maintenance",
-           concurrency: int = 2, name: str = "worker") -> None:
+           concurrency: int = 2, name: str = "worker",
+           metrics_port: Annotated[int | None, typer.Option(help="Serve this node's metrics here (0: off; "
+                                                            "default $ATELIER_WORKER_METRICS_PORT).")] = None) -> None:
     """Run a Celery worker (prefork pool, so time limits are enforced)."""
     _configured()
+    if metrics_port is not None:
+        os.environ["ATELIER_WORKER_METRICS_PORT"] = str(metrics_port)
+        reset_settings()
+    if get_settings().worker_metrics_port:
+        _multiprocess_metrics_dir()
     from workers.celery_app import app as celery
 
     celery.worker_main(["worker", "-Q", queues, "-c", str(concurrency), "-n", f"{name}@%h",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 
 from shared.queue import MAINTENANCE, QUEUES, WEBHOOKS, celery_config
 from shared.settings import get_settings
@@ -45,3 +45,23 @@ def _fresh_connections(**_: object) -> None:
     from workers.scratch import clean_stale
 
     clean_stale()
+
+
+@worker_init.connect
+def _serve_metrics(**_: object) -> None:
+    """One metrics server per worker node (its pool processes write to PROMETHEUS_MULTIPROC_DIR)."""
+    from shared.metrics import serve_node_metrics
+    from shared.settings import get_settings
+
+    settings = get_settings()
+    if settings.worker_metrics_port:
+        serve_node_metrics(settings.worker_metrics_port, settings.worker_metrics_address)
+
+
+@worker_process_shutdown.connect
+def _pool_process_gone(pid: int | None = None, **_: object) -> None:
+    import os
+
+    from shared.metrics import process_exited
+
+    process_exited(pid or os.getpid())

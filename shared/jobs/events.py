@@ -53,6 +53,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy.orm import Session
 
+from shared import metrics
 from shared.db.models import Job
 from shared.db.session import after_commit
 from shared.redis_client import get_redis
@@ -100,11 +101,16 @@ def publish_event(job_id: str, status: str, progress: int, view: dict[str, Any] 
     publish_job_event(get_redis(), job_id, status, progress, job=view)
 
 
+def _committed(view: dict[str, Any]) -> None:
+    metrics.job_transition(view)
+    publish_event(view["id"], view["status"], view["progress"], view)
+
+
 def transition(session: Session, job: Job) -> None:
     """Announce the job's new state: webhook rows now, the job event after the commit."""
     # Serialized once, inside the transaction: the event and the webhook carry the same view.
     view = job_view(job, get_settings().base_url)
-    after_commit(session, lambda: publish_event(view["id"], view["status"], view["progress"], view))
+    after_commit(session, lambda: _committed(view))
     event_type = f"job.{job.status}"
     if job.webhook_url and event_type in (job.webhook_events or []):
         outbox.enqueue_event(session, job, event_type, view)

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from shared import queue
+from shared import metrics, queue
 from shared.accounts import signing_secrets
 from shared.db.models import Account, Job, WebhookAttempt, WebhookEvent
 from shared.errors import NotFound
@@ -88,6 +88,7 @@ def attempt(session: Session, event_id: str, now: datetime | None = None) -> Web
                           timeout=settings.webhook_timeout_seconds)
     event.attempts += 1
     event.dispatched_at = None
+    metrics.webhook_attempt(result.outcome)
     if result.outcome == "delivered":
         event.status, event.next_attempt_at = "delivered", None
     elif result.outcome == "gone":

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from shared import metrics
 from shared.net import guarded_client, save_body
 from workers.providers.base import GenerationRequest, ProviderError, UpstreamUnavailable
 from workers.providers.http.download import download_to
@@ -114,6 +115,7 @@ class UpstreamHTTP:
             response = self.client.request(method, url, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
             failure = error_for_exception(exc, provider=self.provider, secrets=self._secrets)
+        metrics.upstream_call(self.provider, None if failure else response.status_code)
         if failure is not None:
             raise failure
         if check and not response.is_success:
