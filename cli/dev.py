@@ -108,11 +108,12 @@ def run_dev(port: int, flower_port: int) -> int:
         upgrade(database_url)
         account_id, key = _dev_key(previous.get("ATELIER_API_KEY"))
         env["ATELIER_API_KEY"] = key
+        env.update(flower_credentials(previous))
         _write_env_file(dev_env_path(), env)
         if env["ATELIER_WEBHOOK_ALLOW_PRIVATE"] == "true":
             typer.secho("warning: ATELIER_WEBHOOK_ALLOW_PRIVATE=true — webhooks may target loopback and "
                         "private addresses (development only).", fg="yellow", err=True)
-        _banner(account_id, key, port, flower_port)
+        _banner(account_id, key, port, flower_port, env)
         child_env = {**os.environ, **env}
         commands = [
             ["api", "--port", str(port)],
@@ -132,12 +133,21 @@ def run_dev(port: int, flower_port: int) -> int:
             server.stop()
 
 
-def _banner(account_id: str, key: str, port: int, flower_port: int) -> None:
+def flower_credentials(previous: dict[str, str]) -> dict[str, str]:
+    """Flower's dev login: kept from the previous dev.env, else a new random password."""
+    user = previous.get("ATELIER_FLOWER_USER") or "atelier"
+    password = previous.get("ATELIER_FLOWER_PASSWORD") or secrets.token_urlsafe(18)
+    return {"ATELIER_FLOWER_USER": user, "ATELIER_FLOWER_PASSWORD": password}
+
+
+def _banner(account_id: str, key: str, port: int, flower_port: int, env: dict[str, str]) -> None:
     url = f"http://127.0.0.1:{port}"
+    flower = f"http://{env['ATELIER_FLOWER_USER']}:{env['ATELIER_FLOWER_PASSWORD']}@127.0.0.1:{flower_port}"
     typer.echo(f"""
 Atelier is starting.
   API        {url}   (docs: {url}/docs)
-  Flower     http://127.0.0.1:{flower_port}
+  Flower     {flower}   (API: {flower}/api/workers)
+  metrics    {url}/metrics, workers on :9101 (fast), :9102 (slow), :9103 (ops)
   account    {account_id}
   API key    {key}
   env file   {dev_env_path()}
@@ -145,6 +155,8 @@ Atelier is starting.
 Try it:
   curl -s -X POST {url}/v1/jobs -H "Authorization: Bearer {key}" \\
        -H "Content-Type: application/json" -d '{{"mode": "text_to_image", "prompt": "a lighthouse at dusk"}}'
+or, with a progress bar:
+  .venv/bin/atelier-client generate text_to_image "a lighthouse at dusk" -o lighthouse.png
 """)
 
 

@@ -178,10 +178,14 @@ def beat() -> None:
 @app.command()
 def flower(port: int = 5555, address: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
            ) -> None:
-    """Run Flower, the Celery monitor."""
+    """Run Flower, the Celery monitor (basic auth from ATELIER_FLOWER_USER / ATELIER_FLOWER_PASSWORD)."""
     _configured()
     from workers.celery_app import app as celery
 
+    settings = get_settings()
+    if settings.flower_user and settings.flower_password:
+        # Flower reads FLOWER_* variables: the password stays out of the process list.
+        os.environ["FLOWER_BASIC_AUTH"] = f"{settings.flower_user}:{settings.flower_password.get_secret_value()}"
     celery.start(["flower", f"--port={port}", f"--address={address}"])
 
 

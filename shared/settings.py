@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     #: Each worker node serves its pool's merged metrics here (0: off); see shared/metrics.py.
     worker_metrics_port: int = 0
     worker_metrics_address: str = "127.0.0.1"
+    #: Basic auth for ``atelier flower`` (UI and its /api); ``atelier dev`` generates both.
+    flower_user: str | None = None
+    flower_password: SecretStr | None = None
 
     @property
     def storage_root(self) -> Path:

@@ -27,8 +27,10 @@ app.conf.update(
                          "options": {"queue": MAINTENANCE}},
         "purge-idempotency": {"task": "maintenance.purge_idempotency", "schedule": 600.0,
                               "options": {"queue": MAINTENANCE}},
-        "dispatch-webhooks": {"task": "webhooks.dispatch", "schedule": 2.0, "options": {"queue": WEBHOOKS,
-                                                                                        "expires": 10}},
+        # First attempts and retries due within a minute are sent directly (outbox.attempt); the
+        # dispatcher only picks up later retries and lost sends, so every 30 s is enough.
+        "dispatch-webhooks": {"task": "webhooks.dispatch", "schedule": 30.0, "options": {"queue": WEBHOOKS,
+                                                                                         "expires": 25}},
     },
 )
 

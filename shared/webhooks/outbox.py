@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 
 #: A dispatched event not attempted within this long (lost task) is dispatched again.
 DISPATCH_LEASE = timedelta(seconds=60)
+#: Retries due sooner than this are sent now with a countdown, at their exact time; later ones are
+#: left to the beat dispatcher (every 30 s, so it does not flood Flower's task list).
+SCHEDULE_DIRECTLY = timedelta(seconds=60)
 BATCH = 100
 
 
@@ -99,6 +102,10 @@ def attempt(session: Session, event_id: str, now: datetime | None = None) -> Web
             event.status, event.next_attempt_at = "exhausted", None
         else:
             event.next_attempt_at = datetime.now(UTC) + delay
+            if delay <= SCHEDULE_DIRECTLY:
+                event.dispatched_at = event.next_attempt_at  # the dispatcher leaves it alone until then + lease
+                queue.send_after_commit(session, queue.DELIVER_WEBHOOK, [event.id], queue.WEBHOOKS,
+                                        countdown=delay.total_seconds())
     record = WebhookAttempt(id=new_id("wha"), event_id=event.id, attempt=event.attempts,
                             status_code=result.status_code, latency_ms=result.latency_ms, error=result.error,
                             attempted_at=now, next_attempt_at=event.next_attempt_at)

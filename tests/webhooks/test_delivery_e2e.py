@@ -107,6 +107,24 @@ def test_a_failed_delivery_is_retried_with_the_same_webhook_id(client, celery_wo
     assert [a["attempt"] for a in attempts] == [2, 1] and [a["status_code"] for a in attempts] == [204, 500]
 
 
+def test_a_retry_due_within_a_minute_goes_out_without_the_dispatcher(client, celery_worker, make_account,
+                                                                     make_receiver):
+    """The 5 s retry is sent with a countdown, so beat's dispatcher can run only every 30 s."""
+    calls = {"n": 0}
+
+    def fail_once(handler):
+        calls["n"] += 1
+        answer(503 if calls["n"] == 1 else 200)(handler)
+
+    receiver = make_receiver(fail_once)
+    caller = make_account()
+    job = submit(client, caller, receiver.url)
+    wait_for_job(client, caller, job["id"])
+    wait_until(lambda: len(receiver.requests) == 2, timeout=30)  # no dispatch_due call anywhere
+    first, second = receiver.requests
+    assert first.headers["webhook-id"] == second.headers["webhook-id"]
+
+
 def test_410_stops_retries(client, celery_worker, make_account, make_receiver):
     receiver = make_receiver(answer(410))
     caller = make_account()
