@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from api import errors, openapi
 from api.limits import RequestLimits
 from api.middleware import ResponseHeaders, install_log_redaction
+from api.request_context import RequestContext
 from api.routers import account, assets, chat, jobs, models, ops, providers
 from shared import metrics
 from shared.jobs.events import JobEventHub
@@ -46,6 +47,7 @@ def create_app() -> FastAPI:
     # Last added runs first: headers and metrics wrap the limits, so refusals get them too.
     app.add_middleware(RequestLimits)
     app.add_middleware(ResponseHeaders)
+    app.add_middleware(RequestContext)  # outermost: every line of the request carries its id
     for module in (ops, account, assets, jobs, models, providers, chat):
         app.include_router(module.router)
     return app

@@ -9,7 +9,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPBearer
 from sqlalchemy.orm import Session
 
-from shared import ratelimit
+from shared import logs, ratelimit
 from shared.accounts import Principal, authenticate
 from shared.catalog import Catalog, get_catalog
 from shared.db.session import session_scope
@@ -46,6 +46,7 @@ def get_principal(request: Request, _b: Annotated[object, Security(BEARER)] = No
     """Authenticate with a short session of its own, so waiting routes hold no connection."""
     with session_scope() as session:
         principal = authenticate(session, api_key_from(request))
+    logs.bind(account_id=principal.account_id)
     state = ratelimit.check(get_redis(), principal.key_id, principal.rate_limit_per_minute, method=request.method)
     if state is None:  # Redis down and a read: served without a limit (see shared/ratelimit.py)
         return principal

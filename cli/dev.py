@@ -98,6 +98,7 @@ def run_dev(port: int, flower_port: int) -> int:
         "ATELIER_API_URL": f"http://127.0.0.1:{port}",
         "ATELIER_WEBHOOK_ALLOW_PRIVATE": os.environ.get("ATELIER_WEBHOOK_ALLOW_PRIVATE", "true"),
         "ATELIER_SIGNING_SECRET": signing_secret(previous),
+        "ATELIER_LOG_FORMAT": os.environ.get("ATELIER_LOG_FORMAT", "text"),  # JSON is for log pipelines
     }
     os.environ.update(env)
     reset_settings()

@@ -130,8 +130,14 @@ def api(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     import uvicorn
 
     _configured()
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=get_settings().log_level.lower(), timeout_graceful_shutdown=5)
+    from shared import logs
+
+    settings = get_settings()
+    logs.configure(settings.log_format, settings.log_level)
+    # log_config=None: uvicorn's loggers propagate to our handler (JSON or text, with request ids).
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_config=None,
+                access_log=False,  # api.request_context logs each request, with its ids
+                log_level=settings.log_level.lower(), timeout_graceful_shutdown=5)
 
 
 def _multiprocess_metrics_dir() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from celery import Celery
 from sqlalchemy.orm import Session
 
+from shared import logs
 from shared.db.session import after_commit
 from shared.settings import Settings, get_settings
 
@@ -23,6 +24,8 @@ RUN_JOB = "jobs.run"
 SUBMIT_JOB = "jobs.submit"
 POLL_JOB = "jobs.poll"
 CANCEL_UPSTREAM = "jobs.cancel_upstream"
+#: Tasks whose first argument is a job id (the worker binds it to every log line of the task).
+JOB_TASKS = frozenset({RUN_JOB, POLL_JOB, CANCEL_UPSTREAM})
 DELIVER_WEBHOOK = "webhooks.deliver"
 
 
@@ -77,7 +80,7 @@ def send(name: str, args: list[Any], queue: str, *, countdown: float | None = No
     """Publish a task; ``time_limits`` (soft, hard) override the task's own for this run."""
     soft, hard = time_limits or (None, None)
     producer().send_task(name, args=args, kwargs=kwargs, queue=queue, countdown=countdown,
-                         soft_time_limit=soft, time_limit=hard)
+                         soft_time_limit=soft, time_limit=hard, headers={logs.HEADER: logs.current()})
 
 
 def send_after_commit(session: Session, name: str, args: list[Any], queue: str,

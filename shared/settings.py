@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     db_max_overflow: int = 10
 
     log_level: str = "INFO"
+    #: ``json`` (one object per line, for log pipelines) or ``text`` (``atelier dev``).
+    log_format: str = Field("json", pattern="^(json|text)$")
     #: Each worker node serves its pool's merged metrics here (0: off); see shared/metrics.py.
     worker_metrics_port: int = 0
     worker_metrics_address: str = "127.0.0.1"

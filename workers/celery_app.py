@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from celery import Celery
-from celery.signals import worker_init, worker_process_init, worker_process_shutdown
+from celery.signals import (
+    setup_logging,
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_process_init,
+    worker_process_shutdown,
+)
 
 from shared.queue import MAINTENANCE, QUEUES, WEBHOOKS, celery_config
 from shared.settings import get_settings
@@ -67,3 +77,38 @@ def _pool_process_gone(pid: int | None = None, **_: object) -> None:
     from shared.metrics import process_exited
 
     process_exited(pid or os.getpid())
+
+
+@setup_logging.connect
+def _logging(**_: object) -> None:
+    """Our JSON (or text) logs instead of Celery's own setup, in workers and beat alike."""
+    from shared import logs
+    from shared.settings import get_settings
+
+    settings = get_settings()
+    logs.configure(settings.log_format, settings.log_level)
+
+
+@task_prerun.connect
+def _task_log_context(task_id: str | None = None, task: Any = None, args: Any = None, **_: object) -> None:
+    """The ids the publisher carried in the task's header, plus this task's id (and its job's)."""
+    from shared import logs
+    from shared.queue import JOB_TASKS
+
+    carried = getattr(task.request, logs.HEADER, None) if task is not None else None
+    ids = dict(carried) if isinstance(carried, dict) else {}
+    if task is not None and task.name in JOB_TASKS and args:
+        ids["job_id"] = str(args[0])
+    logs.enter(**ids, task_id=task_id)
+    if task is not None:
+        logging.getLogger("atelier.tasks").info("task %s started", task.name, extra={"task": task.name})
+
+
+@task_postrun.connect
+def _task_log_context_end(task: Any = None, state: str | None = None, **_: object) -> None:
+    from shared import logs
+
+    if task is not None:
+        logging.getLogger("atelier.tasks").info("task %s %s", task.name, (state or "done").lower(),
+                                                extra={"task": task.name, "state": state})
+    logs.enter()
