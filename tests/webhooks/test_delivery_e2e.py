@@ -71,14 +71,19 @@ def test_subscribed_events_only(client, celery_worker, make_account, receiver):
     assert types == ["job.completed", "job.running"]
 
 
-def test_a_failed_delivery_is_retried_with_the_same_webhook_id(client, celery_worker, make_account, make_receiver):
+def fail_once(first: int, then: int):
+    """A receiver that answers ``first`` to the first delivery and ``then`` to every other."""
     calls = {"n": 0}
 
-    def fail_once(handler):
+    def respond(handler):
         calls["n"] += 1
-        answer(500 if calls["n"] == 1 else 204)(handler)
+        answer(first if calls["n"] == 1 else then)(handler)
 
-    receiver = make_receiver(fail_once)
+    return respond
+
+
+def test_a_failed_delivery_is_retried_with_the_same_webhook_id(client, celery_worker, make_account, make_receiver):
+    receiver = make_receiver(fail_once(500, 204))
     caller = make_account()
     job = submit(client, caller, receiver.url)
     wait_for_job(client, caller, job["id"])
@@ -110,13 +115,7 @@ def test_a_failed_delivery_is_retried_with_the_same_webhook_id(client, celery_wo
 def test_a_retry_due_within_a_minute_goes_out_without_the_dispatcher(client, celery_worker, make_account,
                                                                      make_receiver):
     """The 5 s retry is sent with a countdown, so beat's dispatcher can run only every 30 s."""
-    calls = {"n": 0}
-
-    def fail_once(handler):
-        calls["n"] += 1
-        answer(503 if calls["n"] == 1 else 200)(handler)
-
-    receiver = make_receiver(fail_once)
+    receiver = make_receiver(fail_once(503, 200))
     caller = make_account()
     job = submit(client, caller, receiver.url)
     wait_for_job(client, caller, job["id"])
