@@ -26,7 +26,7 @@ import yaml
 
 from shared.credits.pricing import PriceRule
 from shared.errors import ModelNotFound
-from shared.jobs.modes import MODE_NAMES, MUSIC_SECONDS, VIDEO_SECONDS, Mode, spec_for
+from shared.jobs.modes import MODE_NAMES, MUSIC_SECONDS, TRANSCRIPTION_MAX_SECONDS, VIDEO_SECONDS, Mode, spec_for
 from shared.jobs.requests import Size
 from shared.media.voices import VOICE_IDS
 from shared.settings import Settings, get_settings
@@ -41,7 +41,8 @@ RELAY_PRICING: dict[str, tuple[PriceRule, ...]] = {
 }
 #: The OpenAI-style category a mode's models are listed under.
 CATEGORY = {"text_to_image": "image", "image_to_image": "image", "audio": "audio", "music": "music",
-            "image_to_video": "video", "text_to_video": "video", "chat": "chat", "embedding": "embedding"}
+            "image_to_video": "video", "text_to_video": "video", "transcription": "transcription", "chat": "chat",
+            "embedding": "embedding"}
 #: ``created`` of the built-in models (the catalog's own date); file entries may set theirs.
 BUILTIN_CREATED = 1763769600
 
@@ -86,6 +87,8 @@ BUILTIN: tuple[ModelSpec, ...] = (
            output=["audio/mpeg", "audio/wav"]),
     _local("local/compose-1", "music", max_duration_seconds=MUSIC_SECONDS.high, output=["audio/mpeg", "audio/wav"]),
     _local("local/avatar-1", "image_to_video", output="video/mp4"),
+    _local("local/transcribe-1", "transcription", languages=["en"], output="application/json",
+           max_duration_seconds=TRANSCRIPTION_MAX_SECONDS),
     _local("local/motion-1", "text_to_video", max_duration_seconds=VIDEO_SECONDS.high, output="video/mp4"),
     ModelSpec("fal-ai/flux/dev", "text_to_image", "fal", "fal-ai/flux/dev",
               fallbacks=("black-forest-labs/flux-schnell",)),

@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str = "https://api.openai.com/v1"
     models_file: Path | None = None
+    #: How long a synchronous OpenAI-style media call (transcriptions) waits for its job before
+    #: answering ``202`` with the job instead.
+    sync_wait_seconds: float = 60.0
     #: Chat and embedding relays: the longest wait for an upstream's next bytes, and to connect.
     relay_timeout_seconds: float = 600.0
     relay_connect_timeout_seconds: float = 10.0

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -13,11 +12,10 @@ from api.deps import DB, AppSettings, Auth, CatalogDep, StorageDep
 from api.idempotent import answer
 from api.openapi import AUTHENTICATED, errors
 from api.schemas import Job, JobStatus, Page, Redelivery, WebhookDelivery, page
-from shared.db.session import session_scope
+from api.waiting import read_job, wait_for_job
 from shared.jobs import lifecycle, service
 from shared.jobs.modes import JobRequest, Mode
 from shared.jobs.submit import submit
-from shared.settings import get_settings
 from shared.views import TERMINAL, job_view
 from shared.webhooks import outbox
 
@@ -42,11 +40,6 @@ def list_jobs(principal: Auth, db: DB, settings: AppSettings,
     return page([job_view(j, settings.base_url) for j in result.items], result.has_more)
 
 
-def _read(account_id: str, job_id: str) -> dict[str, Any]:
-    with session_scope() as session:
-        return job_view(service.get_job(session, account_id, job_id), get_settings().base_url)
-
-
 @router.get("/{job_id}", response_model=Job, responses=errors(*AUTHENTICATED, 404))
 async def get_job(job_id: str, principal: Auth, request: Request,
                   wait: Annotated[float | None, Query(ge=0, le=60)] = None,
@@ -54,22 +47,8 @@ async def get_job(job_id: str, principal: Auth, request: Request,
     """The job; with ``wait``/``poll`` the request sleeps on a job event (no connection, no thread)."""
     seconds = wait if wait is not None else (30.0 if poll else 0.0)
     if seconds <= 0:
-        return await run_in_threadpool(_read, principal.account_id, job_id)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    async with request.app.state.events.subscribe(job_id) as waiter:
-        # Subscribed before reading, so a completion between the read and the wait is not missed.
-        view = await run_in_threadpool(_read, principal.account_id, job_id)
-        while view["status"] not in TERMINAL:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                break
-            event = await waiter.next(remaining)
-            if event is None:
-                break
-            if event.get("status") in TERMINAL:
-                view = event.get("job") or await run_in_threadpool(_read, principal.account_id, job_id)
-    return view
+        return await run_in_threadpool(read_job, principal.account_id, job_id)
+    return await wait_for_job(request, principal.account_id, job_id, seconds)
 
 
 def _sse(view: dict[str, Any]) -> str:
@@ -86,12 +65,12 @@ class EventStream(StreamingResponse):
                          "or progress; the stream ends at a terminal state. Comments keep it alive.",
           "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
 async def job_events(job_id: str, principal: Auth, request: Request) -> StreamingResponse:
-    await run_in_threadpool(_read, principal.account_id, job_id)  # 404 before the stream starts
+    await run_in_threadpool(read_job, principal.account_id, job_id)  # 404 before the stream starts
     hub = request.app.state.events
 
     async def stream() -> AsyncIterator[str]:
         async with hub.subscribe(job_id) as waiter:
-            view = await run_in_threadpool(_read, principal.account_id, job_id)
+            view = await run_in_threadpool(read_job, principal.account_id, job_id)
             yield _sse(view)
             last = (view["status"], view["progress"])
             while view["status"] not in TERMINAL:
@@ -101,7 +80,7 @@ async def job_events(job_id: str, principal: Auth, request: Request) -> Streamin
                         return
                     yield ": keep-alive\n\n"
                     continue
-                view = event.get("job") or await run_in_threadpool(_read, principal.account_id, job_id)
+                view = event.get("job") or await run_in_threadpool(read_job, principal.account_id, job_id)
                 if (view["status"], view["progress"]) != last:
                     last = (view["status"], view["progress"])
                     yield _sse(view)

@@ -34,8 +34,12 @@ from shared.media.voices import DEFAULT_VOICE_ID, VoiceId, estimate_speech_secon
 from shared.queue import FAST, SLOW
 from shared.settings import Settings
 
-Mode = Literal["text_to_image", "image_to_image", "audio", "music", "image_to_video", "text_to_video"]
-OutputKind = Literal["image", "audio", "video"]
+Mode = Literal["text_to_image", "image_to_image", "audio", "music", "image_to_video", "text_to_video",
+               "transcription"]
+#: ``text``: a JSON document (a transcript), stored as an asset like media.
+OutputKind = Literal["image", "audio", "video", "text"]
+#: The longest audio a transcription job accepts.
+TRANSCRIPTION_MAX_SECONDS = 900.0
 Params = Mapping[str, Any]
 Usage = dict[str, float]
 
@@ -114,9 +118,19 @@ class TextToVideoRequest(JobRequestBase):
     seed: Seed
 
 
+class TranscriptionRequest(JobRequestBase):
+    """Speech in ``audio_asset_id`` as text, with segment and word timestamps (a JSON transcript)."""
+
+    asset_fields = {"audio_asset_id": AssetField("audio", "audio", max_seconds=TRANSCRIPTION_MAX_SECONDS)}
+    mode: Literal["transcription"]
+    audio_asset_id: str
+    #: ISO-639-1; the built-in model recognises English only.
+    language: Literal["en"] = "en"
+
+
 #: The body of ``POST /v1/jobs``: pydantic picks the model by ``mode``.
 JobRequest = Annotated[TextToImageRequest | ImageToImageRequest | AudioRequest | MusicRequest
-                       | ImageToVideoRequest | TextToVideoRequest, Field(discriminator="mode")]
+                       | ImageToVideoRequest | TextToVideoRequest | TranscriptionRequest, Field(discriminator="mode")]
 
 
 # -- usage: estimated before the job runs (for the hold), measured from what it produced ------
@@ -195,6 +209,9 @@ MODES: dict[Mode, ModeSpec] = {spec.name: spec for spec in (
              _avatar_estimate, _avatar_measure, ("video",)),
     ModeSpec("text_to_video", TextToVideoRequest, SLOW, 900, _price("text_to_video", ("video", "second", 1, 22)),
              lambda p, a: {"video": p["duration_seconds"]}, _seconds("video"), ("video",), VIDEO_SECONDS),
+    # A transcript's duration is that of the audio it covers (see shared.media.probe).
+    ModeSpec("transcription", TranscriptionRequest, SLOW, 1200, _price("transcription", ("audio", "second", 60, 1)),
+             lambda p, a: {"audio": a["audio"].duration_seconds or 0.0}, _seconds("audio"), ("text",)),
 )}
 MODE_NAMES: tuple[Mode, ...] = get_args(Mode)
 assert tuple(MODES) == MODE_NAMES, "every Mode has one registry entry, in the same order"

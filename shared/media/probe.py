@@ -11,6 +11,7 @@ the file size: packets are streamed and dropped, never collected.
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,9 +48,12 @@ class MediaInfo:
 
 
 def probe(path: Path | str, kind: str, max_pixels: int | None = None) -> MediaInfo:
-    """Measure ``path`` as media of ``kind`` (``image``, ``audio`` or ``video``). An image within
-    ``max_pixels`` (any, if None) is decoded in full; a larger one is only measured."""
+    """Measure ``path`` as media of ``kind`` (``image``, ``audio``, ``video``, or ``text``: a JSON
+    transcript, whose duration is that of the audio it covers). An image within ``max_pixels``
+    (any, if None) is decoded in full; a larger one is only measured."""
     path = Path(path)
+    if kind == "text":
+        return _probe_transcript(path)
     with path.open("rb") as handle:
         sniffed = sniff_content_type(handle.read(SNIFF_BYTES))
     if kind == "image":
@@ -57,6 +61,14 @@ def probe(path: Path | str, kind: str, max_pixels: int | None = None) -> MediaIn
     if kind in ("audio", "video"):
         return _probe_av(path, kind, sniffed)
     raise ValueError(f"unknown media kind {kind!r}")
+
+
+def _probe_transcript(path: Path) -> MediaInfo:
+    try:
+        duration = json.loads(path.read_bytes())["duration"]
+        return MediaInfo("application/json", duration_seconds=float(duration))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise MediaDecodeError(f"not a transcript: {exc}") from exc
 
 
 def _probe_image(path: Path, sniffed: str | None, max_pixels: int | None) -> MediaInfo:

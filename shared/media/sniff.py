@@ -23,6 +23,7 @@ EXTENSIONS: dict[str, str] = {
     "audio/mp4": "m4a",
     "video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm", "video/x-matroska": "mkv",
     "video/3gpp": "3gp", "video/x-msvideo": "avi",
+    "application/json": "json",
 }
 _TYPE_BY_EXTENSION = {extension: content_type for content_type, extension in EXTENSIONS.items()} | {
     "jpeg": "image/jpeg",

@@ -28,6 +28,7 @@ def test_models_list_and_retrieve_by_catalog_or_provider_name(live_server, calle
     assert models["openai/text-embedding-3-small"].category == "embedding"  # type: ignore[attr-defined]
     assert models["local/sketch-1"].category == "image"  # type: ignore[attr-defined]
     assert models["local/motion-1"].category == "video"  # type: ignore[attr-defined]
+    assert models["local/transcribe-1"].category == "transcription"  # type: ignore[attr-defined]
     assert client.models.retrieve("openai/gpt-4o-mini").id == "openai/gpt-4o-mini"
     assert client.models.retrieve("gpt-4o-mini").id == "openai/gpt-4o-mini"
     with pytest.raises(openai.NotFoundError) as caught:

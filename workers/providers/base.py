@@ -76,7 +76,7 @@ class GenerationRequest:
 class Output:
     path: Path
     content_type: str
-    kind: Literal["image", "audio", "video"]
+    kind: Literal["image", "audio", "video", "text"]
 
 
 class JobContext(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from .inputs import load_image
 from .music import render_music
 from .prompt import stable_int
 from .restyle import restyle
+from .transcribe import transcribe
 
 Progress = Callable[[float], None]
 
@@ -58,7 +60,7 @@ class LocalProvider:
         return {
             "text_to_image": self._text_to_image, "image_to_image": self._image_to_image,
             "audio": self._audio, "music": self._music, "image_to_video": self._image_to_video,
-            "text_to_video": self._text_to_video,
+            "text_to_video": self._text_to_video, "transcription": self._transcription,
         }
 
     def generate(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
@@ -70,6 +72,12 @@ class LocalProvider:
         outputs = handler(request, ctx)
         ctx.progress(100)
         return outputs
+
+    def _transcription(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
+        transcript = transcribe(_input(request, "audio"), _stage(ctx, 5, 95))
+        path = ctx.workdir / "transcript.json"
+        path.write_text(json.dumps(transcript.as_dict()))
+        return [Output(path, "application/json", "text")]
 
     def _text_to_image(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
         params = request.params
