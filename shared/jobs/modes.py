@@ -39,7 +39,7 @@ Mode = Literal["text_to_image", "image_to_image", "audio", "music", "image_to_vi
 #: ``text``: a JSON document (a transcript), stored as an asset like media.
 OutputKind = Literal["image", "audio", "video", "text"]
 #: The longest audio a transcription job accepts.
-TRANSCRIPTION_MAX_SECONDS = 900.0
+TRANSCRIPTION_MAX_SECONDS = 300.0
 Params = Mapping[str, Any]
 Usage = dict[str, float]
 
@@ -210,7 +210,7 @@ MODES: dict[Mode, ModeSpec] = {spec.name: spec for spec in (
     ModeSpec("text_to_video", TextToVideoRequest, SLOW, 900, _price("text_to_video", ("video", "second", 1, 22)),
              lambda p, a: {"video": p["duration_seconds"]}, _seconds("video"), ("video",), VIDEO_SECONDS),
     # A transcript's duration is that of the audio it covers (see shared.media.probe).
-    ModeSpec("transcription", TranscriptionRequest, SLOW, 1200, _price("transcription", ("audio", "second", 60, 1)),
+    ModeSpec("transcription", TranscriptionRequest, SLOW, 600, _price("transcription", ("audio", "second", 60, 1)),
              lambda p, a: {"audio": a["audio"].duration_seconds or 0.0}, _seconds("audio"), ("text",)),
 )}
 MODE_NAMES: tuple[Mode, ...] = get_args(Mode)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from shared.media import transcripts
+from workers.providers.base import JobAborted
 from workers.providers.local.encode import resample, write_audio
 from workers.providers.local.speech import synthesize
 from workers.providers.local.transcribe import RATE, transcribe, transcribe_samples
@@ -42,6 +43,17 @@ def test_any_audio_pyav_decodes_is_resampled_to_16_khz_mono(tmp_path):
     write_audio(tmp_path / "speech.mp3", stereo, rate, "mp3")
     transcript = transcribe(tmp_path / "speech.mp3")
     assert "one two three" in transcript.text
+
+
+def test_a_cancelled_job_stops_the_recogniser_process(tmp_path, spoken):
+    write_audio(tmp_path / "speech.wav", np.concatenate([spoken, np.zeros(RATE, np.float32), spoken]), RATE, "wav")
+
+    def cancel() -> None:
+        raise JobAborted("job_test")
+
+    with pytest.raises(JobAborted):
+        transcribe(tmp_path / "speech.wav", check_cancelled=cancel)
+    assert list(tmp_path.iterdir()) == [tmp_path / "speech.wav"]  # its PCM copy is gone too
 
 
 def test_silence_is_an_empty_transcript():

@@ -74,7 +74,7 @@ class LocalProvider:
         return outputs
 
     def _transcription(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
-        transcript = transcribe(_input(request, "audio"), _stage(ctx, 5, 95))
+        transcript = transcribe(_input(request, "audio"), _stage(ctx, 5, 95), ctx.check_cancelled)
         path = ctx.workdir / "transcript.json"
         path.write_text(json.dumps(transcript.as_dict()))
         return [Output(path, "application/json", "text")]

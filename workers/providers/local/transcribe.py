@@ -4,14 +4,22 @@ language model and dictionary; nothing is downloaded).
 Any audio PyAV decodes is resampled to 16 kHz mono; a voice-activity segmenter splits it into
 speech regions, and each region is decoded as one utterance: a segment with its text, start
 and end, and its words with their own times (PocketSphinx frames are 10 ms).
+
+The decoder holds the GIL for as long as it decodes an utterance, which would starve the
+worker's heartbeat thread; ``transcribe`` therefore runs it in a child process
+(``python -m workers.providers.local.transcribe PCM_FILE``, one JSON segment per line), which
+is also killed at once when the job is cancelled.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import re
+import subprocess
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +28,7 @@ from typing import Any
 import numpy as np
 from pocketsphinx import Decoder, Segmenter
 
+from workers.providers.base import GenerationFailed
 from workers.providers.local.encode import read_audio
 
 RATE = 16_000
@@ -91,19 +100,57 @@ def pcm16(samples: np.ndarray) -> bytes:
 
 def transcribe_samples(samples: np.ndarray, progress: Callable[[float], None] | None = None) -> Transcript:
     """Recognise mono float32 samples at 16 kHz; ``progress`` (0–1) after each speech region."""
-    recogniser = _recogniser()
-    segments: list[Segment] = []
     duration = samples.shape[0] / RATE
-    for region in Segmenter(sample_rate=RATE).segment(io.BytesIO(pcm16(samples))):
-        text, words = recogniser.utterance(region.pcm, region.start_time)
+    segments: list[Segment] = []
+    for segment in _segments(pcm16(samples)):
+        segments.append(Segment(len(segments), segment.start, segment.end, segment.text, segment.words))
         if progress is not None and duration > 0:
-            progress(region.end_time / duration)
+            progress(segment.end / duration)
+    return Transcript(" ".join(s.text for s in segments), round(duration, 3), segments)
+
+
+def _segments(pcm: bytes) -> Iterator[Segment]:
+    recogniser = _recogniser()
+    for region in Segmenter(sample_rate=RATE).segment(io.BytesIO(pcm)):
+        text, words = recogniser.utterance(region.pcm, region.start_time)
         if text.strip():
-            segments.append(Segment(len(segments), round(region.start_time, 2), round(region.end_time, 2),
-                                    text.strip(), words))
-    return Transcript(" ".join(s.text for s in segments), round(samples.shape[0] / RATE, 3), segments)
+            yield Segment(0, round(region.start_time, 2), round(region.end_time, 2), text.strip(), words)
 
 
-def transcribe(path: Path, progress: Callable[[float], None] | None = None) -> Transcript:
-    """Recognise the speech in any audio (or video) file PyAV reads."""
-    return transcribe_samples(read_audio(path, RATE), progress)
+def transcribe(path: Path, progress: Callable[[float], None] | None = None,
+               check_cancelled: Callable[[], None] | None = None) -> Transcript:
+    """Recognise the speech in any audio (or video) file PyAV reads, in a child process."""
+    samples = read_audio(path, RATE)
+    duration = samples.shape[0] / RATE
+    raw = path.with_name(path.name + ".pcm")
+    raw.write_bytes(pcm16(samples))
+    segments: list[Segment] = []
+    child = subprocess.Popen([sys.executable, "-m", __name__, str(raw)], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert child.stdout is not None
+        for line in child.stdout:
+            item = json.loads(line)
+            words = [Word(**w) for w in item.pop("words")]
+            segments.append(Segment(**{**item, "id": len(segments)}, words=words))
+            if progress is not None and duration > 0:
+                progress(segments[-1].end / duration)
+            if check_cancelled is not None:
+                check_cancelled()
+        if child.wait() != 0:
+            raise GenerationFailed(f"the recogniser stopped with status {child.returncode}")
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        raw.unlink(missing_ok=True)
+    return Transcript(" ".join(s.text for s in segments), round(duration, 3), segments)
+
+
+def _main(raw: str) -> None:
+    for segment in _segments(Path(raw).read_bytes()):
+        print(json.dumps(asdict(segment)), flush=True)
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1])
