@@ -12,6 +12,8 @@ from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import UploadFile
 
 from api.deps import AppSettings, Auth, CatalogDep, StorageDep
+from api.openapi import AUTHENTICATED, errors
+from api.schemas import Job
 from api.waiting import wait_for_job
 from shared import transcriptions
 from shared.catalog import Catalog
@@ -53,7 +55,11 @@ async def _read_body(request: Request) -> tuple[dict[str, Any], BinaryIO, str | 
         if upload is None:
             raise ValidationError.field("file", "is required (the audio file)")
         return fields, upload.file, upload.filename
-    body = await request.json()
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ValidationError("The request body is not valid JSON (or send multipart/form-data).",
+                              details={"errors": [{"field": "body", "message": "malformed JSON"}]}) from None
     if not isinstance(body, dict) or not isinstance(body.get("file"), str):
         raise ValidationError.field("file", "is required: a data: URI or base64 (or send multipart)")
     return {k: v for k, v in body.items() if k != "file"}, transcriptions.decode_file_field(body["file"]), None
@@ -81,8 +87,20 @@ def _transcript(account_id: str, job_id: str, storage: Storage) -> dict[str, Any
         return transcriptions.transcript(session, storage, account_id, job_id)
 
 
-@router.post("/transcriptions", response_model=None,
-             responses={200: {"content": {"application/json": {}, "text/plain": {}, "text/vtt": {}}}})
+_TEXT = {"schema": {"type": "string"}}
+_MULTIPART = {"type": "object", "required": ["file"], "properties": {
+    "file": {"type": "string", "format": "binary"}, "model": {"type": "string"}, "language": {"type": "string"},
+    "response_format": {"type": "string", "enum": list(transcripts.FORMATS)},
+    "timestamp_granularities[]": {"type": "array", "items": {"type": "string", "enum": ["segment", "word"]}}}}
+
+
+@router.post("/transcriptions", response_model=None, responses={
+    200: {"description": "The transcript in the requested response_format.",
+          "content": {"application/json": {"schema": {"type": "object"}}, "text/plain": _TEXT,
+                      "text/vtt": _TEXT, "application/x-subrip": _TEXT}},
+    202: {"model": Job, "description": "Still running at the wait limit: the job, to poll."},
+    **errors(*AUTHENTICATED, 402, 413, 415)},
+    openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _MULTIPART}}}})
 async def create_transcription(request: Request, principal: Auth, settings: AppSettings, catalog: CatalogDep,
                                storage: StorageDep) -> Response:
     fields, audio, filename = await _read_body(request)
