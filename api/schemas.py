@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 JobStatus = Literal["queued", "running", "completed", "failed", "aborted"]
-AssetKind = Literal["image", "audio", "video"]
+#: ``text``: a JSON document a job produced (a transcript); uploads are image, audio or video.
+AssetKind = Literal["image", "audio", "video", "text"]
 
 
 # -- responses ----------------------------------------------------------------------------------
