@@ -193,12 +193,17 @@ def api_server(log_path: Path, app: str = "api.app:create_app", env: dict[str, s
             time.sleep(0.1)
         yield Server(url, process.pid)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop(process, grace=15)
+
+
+def stop(process: subprocess.Popen[bytes], grace: float) -> None:
+    """SIGTERM (a graceful shutdown), then SIGKILL if it takes longer than ``grace`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
 
 
 def rss_kb(pid: int) -> int:

@@ -29,6 +29,7 @@ from bench.common import (
     new_key,
     running_jobs,
     services,
+    stop,
 )
 
 BARE_APP = "bench.hotpaths.bare_api:create_app"
@@ -96,19 +97,14 @@ def celery_worker(run: Stack, app: str, queues: str) -> Iterator[subprocess.Pope
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # start-up takes long on a busy machine
         while " ready." not in log_path.read_text(errors="replace"):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"worker {app} did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
             time.sleep(0.2)
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop(process, grace=30)
 
 
 class EventClock:
