@@ -14,13 +14,14 @@ _DESCRIPTIONS = {
     400: "Invalid request (VALIDATION_ERROR, PROMPT_TOO_LONG, MODEL_NOT_FOUND).",
     401: "Missing, malformed, unknown or revoked credentials (UNAUTHENTICATED).",
     402: "The account cannot pay the estimate (INSUFFICIENT_CREDITS).",
+    403: "A cookie-authenticated change without the CSRF token (CSRF_FAILED).",
     404: "Unknown id, or one of another account (NOT_FOUND).",
-    409: "Conflict with the resource's state.",
+    409: "Conflict with the resource's state (EMAIL_TAKEN, …).",
     413: "A body or upload over its limit (PAYLOAD_TOO_LARGE).",
     415: "The file is not the declared kind, or does not decode (UNSUPPORTED_MEDIA_TYPE).",
     416: "The Range cannot be served (RANGE_NOT_SATISFIABLE).",
     422: "Idempotency-Key reused with a different request (IDEMPOTENCY_KEY_REUSED).",
-    429: "Rate limit exceeded (RATE_LIMIT_EXCEEDED); see Retry-After.",
+    429: "Rate limit or daily credit limit exceeded (RATE_LIMIT_EXCEEDED, DAILY_LIMIT_REACHED); see Retry-After.",
     503: "A backing service is unavailable; nothing was accepted or charged.",
 }
 

@@ -116,7 +116,10 @@ class Plan(_Resource):
     name: str
     monthly_credits: int
     rate_limit_per_minute: int
+    daily_credit_limit: int | None = None
     overage_rate_usd: float | None
+    #: A downgrade that applies at the period end.
+    pending: str | None = None
 
 
 class Credits(_Resource):
@@ -124,7 +127,9 @@ class Credits(_Resource):
     remaining: int
     held: int
     monthly_grant: int
+    monthly_remaining: int = 0
     free_signup_remaining: int
+    used_this_period: int = 0
 
 
 class Overage(_Resource):
@@ -138,6 +143,12 @@ class Period(_Resource):
     end: Timestamp | None
 
 
+class DailyLimit(_Resource):
+    limit: int | None
+    used: int
+    reset_at: Timestamp | None
+
+
 class Account(_Resource):
     id: str
     object: Literal["account"]
@@ -147,6 +158,8 @@ class Account(_Resource):
     credits: Credits
     overage: Overage
     period: Period
+    daily_limit: DailyLimit
+
 
 
 class LedgerEntry(_Resource):

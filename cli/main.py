@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cli import people
 from shared.settings import get_settings, reset_settings
 
 app = typer.Typer(help="Atelier: async media-generation job backend.", no_args_is_help=True,
@@ -22,6 +23,10 @@ credits_app = typer.Typer(help="Operator: credits.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(credits_app, name="credits")
+app.add_typer(people.plans_app, name="plans")
+accounts_app.command("list")(people.accounts_list)
+accounts_app.command("show")(people.accounts_show)
+app.command("audit")(people.audit)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
@@ -48,7 +53,8 @@ def _operate(fn: Any) -> Any:
 
 @accounts_app.command("create")
 def accounts_create(email: Annotated[str, typer.Option(help="Account email.")],
-                    plan: Annotated[str, typer.Option(help="free, starter or professional.")] = "free",
+                    plan: Annotated[str, typer.Option(help="free, starter, professional, business, enterprise.")]
+                    = "free",
                     as_json: JsonOpt = False) -> None:
     from shared.accounts import create_account
 

@@ -13,13 +13,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, Integer, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from shared.credits import ledger
 from shared.db.models import Account, ApiKey, Plan
 from shared.errors import NotFound, Unauthenticated, ValidationError
 from shared.ids import new_id
+from shared.people import key_usage
 from shared.webhooks.signing import new_secret
 
 KEY_PREFIX = "at_live_"
@@ -57,16 +58,26 @@ def create_account(session: Session, email: str, plan_id: str = "free") -> Accou
     return account
 
 
-def create_key(session: Session, account_id: str, name: str | None = None) -> tuple[ApiKey, str]:
+def create_key(session: Session, account_id: str, name: str | None = None,
+               daily_credit_limit: int | None = None) -> tuple[ApiKey, str]:
     """Create a key; returns the row and the full key, which is never shown again."""
     if session.get(Account, account_id) is None:
         raise NotFound(f"No account {account_id}.")
     key_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
-    key = ApiKey(id=key_id, account_id=account_id, name=name, secret_hash=_hash(secret))
+    key = ApiKey(id=key_id, account_id=account_id, name=name, secret_hash=_hash(secret),
+                 daily_credit_limit=daily_credit_limit)
     session.add(key)
     session.flush()
     return key, f"{KEY_PREFIX}{key_id}.{secret}"
+
+
+def rotate_key(session: Session, key: ApiKey) -> str:
+    """A new secret for the same key id; the old secret stops working with this commit."""
+    secret = secrets.token_urlsafe(32)
+    key.secret_hash = _hash(secret)
+    session.flush()
+    return f"{KEY_PREFIX}{key.id}.{secret}"
 
 
 def revoke_key(session: Session, key_id: str) -> ApiKey:
@@ -84,8 +95,19 @@ class Principal:
     """Who is calling: resolved once per request, holds no database state."""
 
     account_id: str
-    key_id: str
+    key_id: str | None
     rate_limit_per_minute: int
+    #: Spendable credits when the request was authenticated (``X-Credits-Remaining``).
+    credits_remaining: int = 0
+    #: Set when a person's session (not a key) authenticated the request.
+    session_id: str | None = None
+    via_cookie: bool = False
+    #: Who acts, for the audit log: the person's email or the key id.
+    actor: str = ""
+
+    @property
+    def rate_key(self) -> str:
+        return self.key_id or f"acct:{self.account_id}"
 
 
 def authenticate(session: Session, raw_key: str | None) -> Principal:
@@ -96,21 +118,23 @@ def authenticate(session: Session, raw_key: str | None) -> Principal:
         raise Unauthenticated("The API key is malformed.")
     key_id, secret = match.groups()
     row = session.execute(
-        select(ApiKey, Plan.rate_limit_per_minute)
+        select(ApiKey, effective_rate_limit(), literal_column(ledger.CAPACITY_SQL, Integer))
         .join(Account, Account.id == ApiKey.account_id)
         .join(Plan, Plan.id == Account.plan_id)
         .where(ApiKey.id == key_id)
     ).one_or_none()
     if row is None or not hmac.compare_digest(row[0].secret_hash, _hash(secret)):
         raise Unauthenticated("The API key is not valid.")
-    key, limit = row
+    key, limit, capacity = row
     if key.revoked_at is not None:
         raise Unauthenticated("The API key has been revoked.")
-    # Coarse last-used stamp: at most one write per key per minute.
-    now = datetime.now(UTC)
-    if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
-        session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
-    return Principal(account_id=key.account_id, key_id=key_id, rate_limit_per_minute=limit)
+    key_usage.touch(key_id)
+    return Principal(account_id=key.account_id, key_id=key_id, rate_limit_per_minute=limit,
+                     credits_remaining=max(0, int(capacity)), actor=f"key_{key_id}")
+
+
+def effective_rate_limit() -> ColumnElement[int]:
+    return func.coalesce(Account.custom_rate_limit_per_minute, Plan.rate_limit_per_minute)
 
 
 def get_account(session: Session, account_id: str) -> Account:
@@ -137,21 +161,3 @@ def signing_secrets(account: Account, now: datetime | None = None) -> list[str]:
             account.previous_secret_expires_at > now:
         found.append(account.previous_webhook_secret)
     return found
-
-
-def roll_periods(session: Session, now: datetime | None = None) -> int:
-    """Start a new period for accounts whose period ended: grant the plan's monthly credits."""
-    now = now or datetime.now(UTC)
-    due = session.scalars(
-        select(Account).where(Account.period_end <= now).with_for_update(skip_locked=True).limit(500)
-    ).all()
-    for account in due:
-        while account.period_end <= now:
-            account.period_start = account.period_end
-            account.period_end = account.period_end + PERIOD
-        account.overage_credits_period = 0
-        session.flush()
-        if account.plan.monthly_credits:
-            ledger.grant(session, account.id, account.plan.monthly_credits, kind="monthly_grant",
-                         reason=f"{account.plan_id} plan, period from {account.period_start:%Y-%m-%d}")
-    return len(due)

@@ -68,12 +68,20 @@ class InsufficientCredits(AtelierError):
     status, code = 402, "INSUFFICIENT_CREDITS"
 
 
+class CsrfFailed(AtelierError):
+    status, code = 403, "CSRF_FAILED"
+
+
 class NotFound(AtelierError):
     status, code = 404, "NOT_FOUND"
 
 
 class IdempotencyInProgress(AtelierError):
     status, code = 409, "IDEMPOTENCY_IN_PROGRESS"
+
+
+class EmailTaken(AtelierError):
+    status, code = 409, "EMAIL_TAKEN"
 
 
 class JobNotCancelable(AtelierError):
@@ -102,6 +110,10 @@ class IdempotencyKeyReused(AtelierError):
 
 class RateLimited(AtelierError):
     status, code = 429, "RATE_LIMIT_EXCEEDED"
+
+
+class DailyLimitReached(AtelierError):
+    status, code = 429, "DAILY_LIMIT_REACHED"
 
 
 class ServiceUnavailable(AtelierError):

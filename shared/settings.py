@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     flower_user: str | None = None
     flower_password: SecretStr | None = None
 
+    #: Failed logins allowed per email and per client address within the window, then 429.
+    login_failures_per_email: int = 5
+    login_failures_per_address: int = 30
+    login_failure_window_seconds: int = 900
+    session_idle_days: int = 14
+
     @property
     def storage_root(self) -> Path:
         return self.storage_dir or (self.home / "storage")

@@ -35,6 +35,8 @@ app.conf.update(
                        "options": {"queue": MAINTENANCE, "expires": get_settings().sweep_interval_seconds}},
         "roll-periods": {"task": "maintenance.roll_periods", "schedule": 300.0,
                          "options": {"queue": MAINTENANCE}},
+        "flush-key-usage": {"task": "maintenance.flush_key_usage", "schedule": 60.0,
+                            "options": {"queue": MAINTENANCE, "expires": 60}},
         "purge-idempotency": {"task": "maintenance.purge_idempotency", "schedule": 600.0,
                               "options": {"queue": MAINTENANCE}},
         # First attempts and retries due within a minute are sent directly (outbox.attempt); the

@@ -3,38 +3,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
-from api.deps import DB, Auth
+from api.deps import DB, Auth, audit_context
 from api.openapi import AUTHENTICATED, errors
 from api.schemas import Account as AccountOut
 from api.schemas import UsagePage, WebhookSecret, page
 from shared import accounts
 from shared.credits import ledger
 from shared.credits import usage as usage_list
-from shared.db.models import Account
+from shared.people import audit
+from shared.people.views import account_view
 from shared.views import iso
 
 router = APIRouter(prefix="/v1/account", tags=["account"])
-
-
-def account_view(account: Account) -> dict[str, Any]:
-    plan = account.plan
-    return {
-        "id": account.id,
-        "object": "account",
-        "email": account.email,
-        "premium": plan.monthly_credits > 0,
-        "plan": {"name": plan.id, "monthly_credits": plan.monthly_credits,
-                 "rate_limit_per_minute": plan.rate_limit_per_minute,
-                 "overage_rate_usd": float(plan.overage_rate_usd) if plan.overage_rate_usd is not None else None},
-        "credits": {"balance": account.balance, "remaining": account.balance - account.held,
-                    "held": account.held, "monthly_grant": plan.monthly_credits,
-                    "free_signup_remaining": account.free_signup_remaining},
-        "overage": {"enabled": plan.overage_enabled, "limit": plan.overage_limit_credits if plan.overage_enabled else 0,
-                    "credits_this_period": account.overage_credits_period},
-        "period": {"start": iso(account.period_start), "end": iso(account.period_end)},
-    }
 
 
 @router.get("", response_model=AccountOut, responses=errors(*AUTHENTICATED))
@@ -57,7 +39,8 @@ def webhook_secret(principal: Auth, db: DB) -> dict[str, Any]:
 
 
 @router.post("/webhook-secret", response_model=WebhookSecret, responses=errors(*AUTHENTICATED))
-def rotate_webhook_secret(principal: Auth, db: DB) -> dict[str, Any]:
+def rotate_webhook_secret(principal: Auth, request: Request, db: DB) -> dict[str, Any]:
     account = accounts.rotate_webhook_secret(db, principal.account_id)
+    audit.record(db, account.id, "webhook_secret.rotated", audit_context(request, principal.actor))
     return {"secret": account.webhook_secret,
             "previous_secret_expires_at": iso(account.previous_secret_expires_at)}

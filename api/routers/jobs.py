@@ -27,7 +27,8 @@ KEEPALIVE_SECONDS = 15.0
              responses=errors(*AUTHENTICATED, 402, 404, 409, 413, 422))
 def create_job(body: JobRequest, principal: Auth, db: DB, settings: AppSettings, catalog: CatalogDep,
                storage: StorageDep, idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
-    outcome = submit(db, storage, principal.account_id, body, catalog, settings, idempotency_key=idempotency_key)
+    outcome = submit(db, storage, principal.account_id, body, catalog, settings, idempotency_key=idempotency_key,
+                     api_key_id=principal.key_id)
     return answer(outcome)
 
 

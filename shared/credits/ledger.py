@@ -11,16 +11,21 @@ database checks the guard and applies the change atomically.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from shared.db.models import Account, LedgerEntry
+from shared.credits import daily
+from shared.db.models import Account, Job, LedgerEntry
 from shared.errors import InsufficientCredits, NotFound
 
+#: ``session.info`` key: credits held or charged by the current transaction.
+CREDITS_USED = "atelier_credits_used"
+
 # Spendable capacity: balance not held, plus the plan's overage allowance.
-_CAPACITY = (
+CAPACITY_SQL = (
     "accounts.balance - accounts.held"
     " + CASE WHEN plans.overage_rate_usd IS NOT NULL THEN plans.overage_limit_credits ELSE 0 END"
 )
@@ -28,66 +33,106 @@ _CAPACITY = (
 
 def _record(session: Session, account_id: str, kind: str, amount: int, held_change: int,
             balance_after: int, held_after: int, *, job_id: str | None = None, request_id: str | None = None,
-            reason: str | None = None, details: dict[str, Any] | None = None) -> None:
+            reason: str | None = None, details: dict[str, Any] | None = None,
+            api_key_id: str | None = None) -> None:
     session.add(LedgerEntry(
-        account_id=account_id, job_id=job_id, request_id=request_id, kind=kind, amount=amount,
-        held_change=held_change,
+        account_id=account_id, job_id=job_id, request_id=request_id, api_key_id=api_key_id, kind=kind,
+        amount=amount, held_change=held_change,
         balance_after=balance_after, held_after=held_after, reason=reason, details=details,
     ))
     session.flush()
 
 
+#: Grants that fill a tracked pool: the signup credit (spent first) and the monthly grant
+#: (spent next, and expired at the period end); other grants roll over.
+_POOLS = {"signup_grant": ", free_signup_remaining = free_signup_remaining + :amount",
+          "monthly_grant": ", monthly_remaining = monthly_remaining + :amount,"
+                           " period_granted = period_granted + :amount"}
+
+
 def grant(session: Session, account_id: str, amount: int, *, kind: str = "grant",
-          reason: str | None = None) -> int:
+          reason: str | None = None, details: dict[str, Any] | None = None) -> int:
+    """Add (or, negative, remove) credits. Kinds: ``grant``, ``adjustment``, ``signup_grant``,
+    ``monthly_grant``, ``monthly_expiry`` (unused monthly credits at the period end),
+    ``overage_billed`` (the period's overage moved onto a statement)."""
     row = session.execute(
         text("UPDATE accounts SET balance = balance + :amount"
-             + (", free_signup_remaining = free_signup_remaining + :amount" if kind == "signup_grant" else "")
+             + _POOLS.get(kind, "")
              + " WHERE id = :id RETURNING balance, held"),
         {"amount": amount, "id": account_id},
     ).one_or_none()
     if row is None:
         raise NotFound(f"No account {account_id}.")
-    _record(session, account_id, kind, amount, 0, row.balance, row.held, reason=reason)
+    _record(session, account_id, kind, amount, 0, row.balance, row.held, reason=reason, details=details)
     return int(row.balance)
 
 
 def available(session: Session, account_id: str) -> int:
     return int(session.execute(
-        text(f"SELECT {_CAPACITY} AS capacity FROM accounts JOIN plans ON plans.id = accounts.plan_id"
+        text(f"SELECT {CAPACITY_SQL} AS capacity FROM accounts JOIN plans ON plans.id = accounts.plan_id"
              " WHERE accounts.id = :id"),
         {"id": account_id},
     ).scalar_one())
 
 
 def hold(session: Session, account_id: str, job_id: str | None, amount: int,
-         breakdown: list[dict[str, Any]], *, request_id: str | None = None) -> None:
-    """Reserve ``amount`` for a job (or a request), or raise 402 without changing anything."""
+         breakdown: list[dict[str, Any]], *, request_id: str | None = None, api_key_id: str | None = None) -> None:
+    """Reserve ``amount`` for a job (or a request), or raise 402 / 429 (daily limit) without changing anything.
+
+    Balance and the account's daily limit are one conditional UPDATE; the key's limit is the next
+    statement of the same transaction (account row first, then key row: the order settle uses too).
+    """
+    day = daily.today()
     row = session.execute(
-        text("UPDATE accounts SET held = held + :amount FROM plans"
+        text("UPDATE accounts SET held = held + :amount,"
+             f" daily_used = {daily.used_today('accounts')} + :amount, daily_used_on = :today FROM plans"
              " WHERE accounts.id = :id AND plans.id = accounts.plan_id"
-             f" AND {_CAPACITY} >= :amount RETURNING accounts.balance, accounts.held"),
-        {"amount": amount, "id": account_id},
+             f" AND {CAPACITY_SQL} >= :amount AND ({daily.ACCOUNT_LIMIT} IS NULL"
+             f" OR {daily.used_today('accounts')} + :amount <= {daily.ACCOUNT_LIMIT})"
+             " RETURNING accounts.balance, accounts.held"),
+        {"amount": amount, "id": account_id, "today": day},
     ).one_or_none()
     if row is None:
+        refusal = daily.account_refusal(session, account_id, amount, day)
+        if refusal is not None:
+            raise refusal
         spendable = max(available(session, account_id), 0)
         raise InsufficientCredits(
             f"This {'job' if job_id else 'request'} needs {amount} credits; {spendable} are available.",
             details={"required": amount, "available": spendable, "breakdown": breakdown},
         )
+    if api_key_id:
+        daily.hold_on_key(session, api_key_id, amount, day)
     _record(session, account_id, "hold", 0, amount, row.balance, row.held, job_id=job_id,
-            request_id=request_id, details={"breakdown": breakdown})
+            request_id=request_id, details={"breakdown": breakdown}, api_key_id=api_key_id)
+    count_for_request(session, amount)
+
+
+def count_for_request(session: Session, credits: int) -> None:
+    """What this transaction held or charged: the API reports it as ``X-Credits-Used``."""
+    session.info[CREDITS_USED] = session.info.get(CREDITS_USED, 0) + credits
+
+
+def _origin(session: Session, job_id: str | None, api_key_id: str | None) -> tuple[Job | None, str | None, date]:
+    """The job, the key that submitted it (a request's is passed in) and the UTC day its hold counted on."""
+    job = session.get(Job, job_id) if job_id else None
+    if job is None:
+        return None, api_key_id, daily.today()
+    return job, job.api_key_id, daily.today(job.created_at)
 
 
 def release(session: Session, account_id: str, job_id: str | None, amount: int, *, reason: str,
-            request_id: str | None = None) -> None:
+            request_id: str | None = None, api_key_id: str | None = None) -> None:
     if amount <= 0:
         return
     row = session.execute(
         text("UPDATE accounts SET held = held - :amount WHERE id = :id RETURNING balance, held"),
         {"amount": amount, "id": account_id},
     ).one()
+    _, key_id, day = _origin(session, job_id, api_key_id)
+    daily.adjust(session, account_id, key_id, -amount, day)
     _record(session, account_id, "release", 0, -amount, row.balance, row.held, job_id=job_id,
-            request_id=request_id, reason=reason)
+            request_id=request_id, reason=reason, api_key_id=key_id)
 
 
 @dataclass(frozen=True)
@@ -98,7 +143,7 @@ class Settlement:
 
 def settle(session: Session, account_id: str, job_id: str | None, held: int, price: int,
            breakdown: list[dict[str, Any]], *, request_id: str | None = None,
-           details: dict[str, Any] | None = None) -> Settlement:
+           details: dict[str, Any] | None = None, api_key_id: str | None = None) -> Settlement:
     """Release the job's (or request's) hold and charge the measured price, in the caller's transaction.
 
     ``details`` are added to the charge row (a request's mode, model and token counts).
@@ -117,22 +162,36 @@ def settle(session: Session, account_id: str, job_id: str | None, held: int, pri
     capacity_after_release = account.balance - (account.held - held) + overage
     charged = min(price, max(held, capacity_after_release))
     shortfall = price - charged
-    # Charges spend the free signup credit first, and count toward overage once the
-    # balance is below zero.
     balance_before = account.balance
     account.held -= held
-    account.balance -= charged
-    account.free_signup_remaining = max(0, account.free_signup_remaining - charged)
-    account.overage_credits_period += max(0, charged - max(balance_before, 0))
+    _spend(account, charged)
     session.flush()
+    job, key_id, day = _origin(session, job_id, api_key_id)
+    daily.adjust(session, account_id, key_id, charged - held, day)
+    usage = {"mode": job.mode, "model": job.model} if job else {}
     if held:
         _record(session, account_id, "release", 0, -held, balance_before, account.held, job_id=job_id,
-                request_id=request_id, reason="settled")
+                request_id=request_id, reason="settled", api_key_id=key_id)
     _record(session, account_id, "charge", -charged, 0, account.balance, account.held, job_id=job_id,
-            request_id=request_id, details={**(details or {}), "breakdown": breakdown, "price": price})
+            request_id=request_id, details={**usage, **(details or {}), "breakdown": breakdown, "price": price},
+            api_key_id=key_id)
     if shortfall:
         _record(session, account_id, "shortfall", 0, 0, account.balance, account.held, job_id=job_id,
                 request_id=request_id,
                 reason="price exceeded the hold and the available balance",
-                details={"price": price, "charged": charged, "shortfall": shortfall})
+                details={"price": price, "charged": charged, "shortfall": shortfall}, api_key_id=key_id)
+    from shared.people import alerts  # imported here: alerts reach the webhook outbox, which needs accounts
+
+    alerts.check(session, account)
     return Settlement(charged, shortfall)
+
+
+def _spend(account: Account, charged: int) -> None:
+    """Charges spend the free signup credit first, then this period's monthly grant, then credits
+    that roll over; below a zero balance they count as overage."""
+    from_free = min(account.free_signup_remaining, charged)
+    account.free_signup_remaining -= from_free
+    account.monthly_remaining = max(0, account.monthly_remaining - (charged - from_free))
+    account.overage_credits_period += max(0, charged - max(account.balance, 0))
+    account.balance -= charged
+    account.period_used += charged

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -31,6 +32,8 @@ class Plan(Base):
     overage_rate_usd: Mapped[Decimal | None] = mapped_column(Numeric(10, 4))
     #: How far below zero the balance may go when the plan has overage.
     overage_limit_credits: Mapped[int] = mapped_column(server_default="0")
+    #: Credits an account on this plan may spend per UTC day (None: no daily limit).
+    daily_credit_limit: Mapped[int | None]
 
     @property
     def overage_enabled(self) -> bool:
@@ -55,8 +58,41 @@ class Account(CreatedAt, Base):
     #: The secret replaced by the last rotation keeps signing until ``previous_secret_expires_at``.
     previous_webhook_secret: Mapped[str | None] = mapped_column(String(80))
     previous_secret_expires_at: Mapped[datetime | None]
+    #: Argon2 hash; None for accounts an operator created without a password.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    #: What is left of this period's monthly grant: it expires at renewal, other credits roll over.
+    monthly_remaining: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    #: Credits charged, and monthly credits granted, in the current period (alerts, statements).
+    period_used: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    period_granted: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    #: A downgrade waiting for the period end.
+    pending_plan_id: Mapped[str | None] = mapped_column(ForeignKey("plans.id"))
+    #: Per-account limits an operator sets (enterprise); None takes the plan's.
+    custom_monthly_credits: Mapped[int | None]
+    custom_rate_limit_per_minute: Mapped[int | None]
+    custom_daily_credit_limit: Mapped[int | None]
+    #: Credits held or charged on ``daily_used_on`` (UTC), against the daily limit.
+    daily_used: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    daily_used_on: Mapped[date | None]
+    alert_webhook_url: Mapped[str | None] = mapped_column(Text)
+    alert_thresholds: Mapped[list[Any]] = mapped_column(server_default="[]")
+    #: Thresholds already announced this period.
+    alerts_sent: Mapped[list[Any]] = mapped_column(server_default="[]")
 
-    plan: Mapped[Plan] = relationship(lazy="joined", innerjoin=True)
+    plan: Mapped[Plan] = relationship(lazy="joined", innerjoin=True, foreign_keys=[plan_id])
+
+    @property
+    def monthly_grant(self) -> int:
+        return self.plan.monthly_credits if self.custom_monthly_credits is None else self.custom_monthly_credits
+
+    @property
+    def rate_limit_per_minute(self) -> int:
+        return self.custom_rate_limit_per_minute or self.plan.rate_limit_per_minute
+
+    @property
+    def daily_credit_limit(self) -> int | None:
+        return self.plan.daily_credit_limit if self.custom_daily_credit_limit is None \
+            else self.custom_daily_credit_limit
 
 
 class ApiKey(CreatedAt, Base):
@@ -68,6 +104,9 @@ class ApiKey(CreatedAt, Base):
     secret_hash: Mapped[str] = mapped_column(String(128))
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    daily_credit_limit: Mapped[int | None]
+    daily_used: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    daily_used_on: Mapped[date | None]
 
 
 class Asset(CreatedAt, Base):
@@ -103,6 +142,8 @@ class Job(CreatedAt, Base):
     status: Mapped[str] = mapped_column(String(16))
     model: Mapped[str] = mapped_column(String(200))
     provider: Mapped[str] = mapped_column(String(32))
+    #: The key that submitted the job (None for a session): usage per key, the key's daily limit.
+    api_key_id: Mapped[str | None] = mapped_column(String(40))
     prompt: Mapped[str | None] = mapped_column(Text)
     #: The request's parameters with defaults filled in (n, size, seed, voice_id, …); the API
     #: shows them as the job's ``inputs``.
@@ -145,7 +186,11 @@ class LedgerEntry(CreatedAt, Base):
     """One row per change to an account's balance or hold. ``sum(amount) == accounts.balance``."""
 
     __tablename__ = "credit_ledger"
-    __table_args__ = (Index("ix_credit_ledger_account_created", "account_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_credit_ledger_account_created", "account_id", "created_at"),
+        Index("ix_credit_ledger_charges", "account_id", "created_at", postgresql_where=text("kind = 'charge'"),
+              postgresql_include=["amount", "api_key_id", "job_id"]),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
@@ -153,6 +198,8 @@ class LedgerEntry(CreatedAt, Base):
     job_id: Mapped[str | None] = mapped_column(String(40), index=True)
     #: A synchronous request's own id (chat completions, embeddings), when there is no job.
     request_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    #: The key that made the charge (usage per key); None for sessions.
+    api_key_id: Mapped[str | None] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(24))
     amount: Mapped[int] = mapped_column(BigInteger)
     held_change: Mapped[int] = mapped_column(BigInteger, server_default="0")
@@ -181,7 +228,8 @@ class WebhookEvent(CreatedAt, Base):
     __table_args__ = (Index("ix_webhook_events_due", "status", "next_attempt_at"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)  # the webhook-id / evt_ id
-    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    #: None for account events (``account.credits_threshold``).
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     event_type: Mapped[str] = mapped_column(String(32))
     url: Mapped[str] = mapped_column(Text)
@@ -207,3 +255,48 @@ class WebhookAttempt(Base):
     error: Mapped[str | None] = mapped_column(Text)
     attempted_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime | None]
+
+
+class UserSession(CreatedAt, Base):
+    """A person's login. Only a SHA-256 of the ``at_sess_`` token is stored."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(400))
+    last_seen_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class Statement(CreatedAt, Base):
+    """One closed period: what was granted and used, and the overage to bill."""
+
+    __tablename__ = "statements"
+    __table_args__ = (UniqueConstraint("account_id", "period_start", name="uq_statements_account_period"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    plan_id: Mapped[str] = mapped_column(String(32))
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    granted: Mapped[int] = mapped_column(BigInteger)
+    used: Mapped[int] = mapped_column(BigInteger)
+    overage_credits: Mapped[int] = mapped_column(BigInteger)
+    overage_rate_usd: Mapped[Decimal | None] = mapped_column(Numeric(10, 4))
+    amount_due_usd: Mapped[Decimal] = mapped_column(Numeric(12, 4))
+
+
+class AuditEvent(CreatedAt, Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_account_created", "account_id", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(340))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(400))
+    details: Mapped[dict[str, Any] | None]

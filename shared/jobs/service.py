@@ -50,7 +50,7 @@ def _input_assets(session: Session, account_id: str, request: JobRequestBase) ->
 
 
 def create_job(session: Session, account_id: str, request: JobRequestBase, catalog: Catalog,
-               settings: Settings) -> Job:
+               settings: Settings, *, api_key_id: str | None = None) -> Job:
     model = catalog.resolve(request.mode, request.model)
     assets = _input_assets(session, account_id, request)
     if request.webhook_url is not None:
@@ -59,13 +59,13 @@ def create_job(session: Session, account_id: str, request: JobRequestBase, catal
     estimate = price(model.price_rules, modes.spec_for(request.mode).estimate(params, assets), params)
     job = Job(
         id=new_id("job"), account_id=account_id, mode=request.mode, status="queued", model=model.id,
-        provider=model.provider, prompt=request.prompt_text, params=params, progress=0,
+        provider=model.provider, api_key_id=api_key_id, prompt=request.prompt_text, params=params, progress=0,
         estimated_credits=estimate.credits, held_credits=estimate.credits, credits_charged=0,
         pricing={"rules": [asdict(r) for r in model.price_rules], "estimate": estimate.as_dict()},
         webhook_url=request.webhook_url,
         webhook_events=request.events(), metadata_=request.metadata or {}, attempts=0,
     )
-    ledger.hold(session, account_id, job.id, estimate.credits, estimate.breakdown)
+    ledger.hold(session, account_id, job.id, estimate.credits, estimate.breakdown, api_key_id=api_key_id)
     session.add(job)
     session.flush()
     for role, asset in assets.items():

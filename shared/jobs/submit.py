@@ -19,13 +19,15 @@ ENDPOINT = "POST /v1/jobs"
 
 
 def submit(session: Session, storage: Storage, account_id: str, request: JobRequestBase, catalog: Catalog,
-           settings: Settings, *, idempotency_key: str | None = None) -> idempotency.Outcome:
+           settings: Settings, *, idempotency_key: str | None = None,
+           api_key_id: str | None = None) -> idempotency.Outcome:
     """The job's public view, created once per idempotency key (a repeat replays the first answer;
     the same key with another request is 422, one still in flight 409). Inputs given by URL are
     fetched and stored as assets first, inside the same idempotent step."""
     def create() -> dict[str, Any]:
         resolved = url_inputs.resolve(session, storage, settings, account_id, request)
-        return job_view(create_job(session, account_id, resolved, catalog, settings), settings.base_url)
+        job = create_job(session, account_id, resolved, catalog, settings, api_key_id=api_key_id)
+        return job_view(job, settings.base_url)
 
     return idempotency.once(session, account_id, idempotency_key, ENDPOINT, status=202,
                             fingerprint=lambda: idempotency.fingerprint(request.given()), create=create)

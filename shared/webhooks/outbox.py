@@ -40,12 +40,19 @@ BATCH = 100
 
 
 def enqueue_event(session: Session, job: Job, event_type: str, view: dict[str, Any]) -> WebhookEvent:
+    assert job.webhook_url is not None
+    return enqueue(session, job.account_id, job.webhook_url, event_type, view, job_id=job.id)
+
+
+def enqueue(session: Session, account_id: str, url: str, event_type: str, data: dict[str, Any], *,
+            job_id: str | None = None) -> WebhookEvent:
+    """Queue one signed delivery of ``data`` to ``url`` (a job's, or an account's alert URL)."""
     now = datetime.now(UTC)
     event_id = new_id("evt")
     event = WebhookEvent(
-        id=event_id, job_id=job.id, account_id=job.account_id, event_type=event_type, url=job.webhook_url,
+        id=event_id, job_id=job_id, account_id=account_id, event_type=event_type, url=url,
         payload={"id": event_id, "type": event_type, "created_at": iso(now),
-                 "data": view},
+                 "data": data},
         status="pending", attempts=0, schedule_offset=0, next_attempt_at=now, dispatched_at=now,
     )
     session.add(event)
@@ -149,5 +156,5 @@ def redeliver_last(session: Session, job: Job) -> dict[str, Any]:
             "status": event.status, "attempts": event.attempts, "next_attempt_at": iso(now)}
 
 
-__all__ = ["MAX_ATTEMPTS", "attempt", "deliveries_for", "delivery_view", "dispatch_due", "enqueue_event",
+__all__ = ["MAX_ATTEMPTS", "attempt", "deliveries_for", "delivery_view", "dispatch_due", "enqueue", "enqueue_event",
            "redeliver_last"]

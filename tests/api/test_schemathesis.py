@@ -58,7 +58,8 @@ def test_openapi_document_is_valid(client):
     assert len(ids) == len(set(ids)), "an operation is declared twice"
     text = str(document)
     assert "'422': {'description': 'Validation Error'" not in text and "HTTPValidationError" not in text
-    assert set(document["components"]["securitySchemes"]) == {"HTTPBearer", "APIKeyHeader", "APIKeyQuery"}
+    schemes = {"HTTPBearer", "APIKeyHeader", "APIKeyQuery", "APIKeyCookie"}
+    assert set(document["components"]["securitySchemes"]) == schemes
     events = document["paths"]["/v1/jobs/{job_id}/events"]["get"]["responses"]["200"]["content"]
     assert list(events) == ["text/event-stream"]
 

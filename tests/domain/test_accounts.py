@@ -15,13 +15,13 @@ from shared.accounts import (
     create_account,
     create_key,
     revoke_key,
-    roll_periods,
     rotate_webhook_secret,
     signing_secrets,
 )
 from shared.db.models import Account, LedgerEntry
 from shared.db.session import session_scope
 from shared.errors import Unauthenticated, ValidationError
+from shared.people.plans import renew_due
 from tests.support import ledger_sum
 
 
@@ -92,7 +92,7 @@ def test_a_wrong_secret_or_a_revoked_key_is_refused(db):
         authenticate(db, key)
 
 
-def test_rolling_an_ended_period_grants_the_monthly_credits_once(stack_env):
+def test_rolling_an_ended_period_renews_the_monthly_credits_once(stack_env):
     now = datetime.now(UTC)
     with session_scope() as session:
         account = create_account(session, email(), "starter")
@@ -102,14 +102,15 @@ def test_rolling_an_ended_period_grants_the_monthly_credits_once(stack_env):
     account_id = account.id
 
     with session_scope() as session:
-        assert roll_periods(session, now=now) >= 1
+        assert renew_due(session, now=now) >= 1
     with session_scope() as session:
-        assert roll_periods(session, now=now) == 0  # nothing is due at the same instant twice
+        assert renew_due(session, now=now) == 0  # nothing is due at the same instant twice
         account = session.get(Account, account_id)
         grants = session.scalars(select(LedgerEntry.amount).where(LedgerEntry.account_id == account_id,
                                                                   LedgerEntry.kind == "monthly_grant")).all()
     assert grants == [1000, 1000]  # the first period's, and one for this roll
-    assert account.balance == 2001 and ledger_sum(account_id) == (2001, 2001)
+    # The unused first grant expired (no roll-over); the signup credit stays.
+    assert account.balance == 1001 and ledger_sum(account_id) == (1001, 1001)
     assert account.period_start <= now < account.period_end
     assert account.period_end - account.period_start == timedelta(days=30)
     assert account.overage_credits_period == 0

@@ -1,0 +1,1 @@
+"""People: sign-up, sessions, their own keys, plans, daily limits, usage, alerts, audit log."""

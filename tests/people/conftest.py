@@ -1,0 +1,3 @@
+"""The webhook tests' loopback receivers, for alert deliveries."""
+
+from tests.webhooks.conftest import make_receiver, receiver  # noqa: F401
