@@ -14,6 +14,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.media.voices import VoiceId
+
 DEFAULT_SIGNING_SECRET = "atelier-dev-signing-secret-change-me"
 MIN_SIGNING_SECRET_LENGTH = 32
 
@@ -77,8 +79,9 @@ class Settings(BaseSettings):
     fal_key: SecretStr | None = None
     fal_queue_url: str = "https://queue.fal.run"
     #: Voice id → URL of a reference recording, for voice-cloning TTS models (fal-ai/f5-tts),
-    #: as JSON: ``{"narrator": "https://…/narrator.wav", …}``.
-    fal_voice_refs: dict[str, str] = {}
+    #: as JSON: ``{"narrator": "https://…/narrator.wav", …}``; a key that is not one of
+    #: ``GET /v1/voices`` fails at start-up.
+    fal_voice_refs: dict[VoiceId, str] = {}
     replicate_api_token: SecretStr | None = None
     replicate_base_url: str = "https://api.replicate.com/v1"
     openai_api_key: SecretStr | None = None

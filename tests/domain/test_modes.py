@@ -7,6 +7,7 @@ from typing import get_args
 
 import pytest
 import redis
+from pydantic import ValidationError as PydanticValidationError
 
 from shared import queue
 from shared.catalog import BUILTIN
@@ -77,6 +78,9 @@ def test_every_provider_speaks_every_voice():
     assert set(ESPEAK_VOICES) == set(VOICE_IDS)
     assert set(OPENAI_VOICES) == set(VOICE_IDS)
     assert set(get_args(modes.AudioRequest.model_fields["voice_id"].annotation)) == set(VOICE_IDS)
+    assert Settings(fal_voice_refs={"narrator": "https://v.example/n.wav"}).fal_voice_refs
+    with pytest.raises(PydanticValidationError):
+        Settings(fal_voice_refs={"robot": "https://v.example/r.wav"})
 
 
 def test_time_limits_are_per_mode_and_settings_override_them():

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from shared.media.voices import VoiceId, as_voice_id
 from workers.providers.base import (
     GenerationFailed,
     GenerationRequest,
@@ -62,7 +63,7 @@ class FalProvider:
         client: httpx.Client | None = None,
         *,
         callback_url: CallbackURL | None = None,
-        voice_refs: Mapping[str, str] | None = None,
+        voice_refs: Mapping[VoiceId, str] | None = None,
         allow_private_urls: bool = False,
         max_download_bytes: int = MAX_DOWNLOAD_BYTES,
     ) -> None:
@@ -192,7 +193,8 @@ class FalProvider:
         if "audio" in request.inputs:
             return input_reference(request.inputs["audio"])
         voice_id = str(request.params.get("voice_id") or "")
-        reference = self._voice_refs.get(voice_id)
+        known = as_voice_id(voice_id)
+        reference = self._voice_refs.get(known) if known else None
         if not reference:
             raise ProviderError(f"fal f5-tts needs a reference recording; none is configured for voice {voice_id!r}")
         return reference
