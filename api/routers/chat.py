@@ -11,9 +11,10 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.types import Receive, Scope, Send
 
-from api.deps import AppSettings, Auth, CatalogDep
+from api.deps import AppSettings, Auth, CatalogDep, credit_headers
 from api.openapi import AUTHENTICATED, errors
-from shared.llm import relay
+from shared.accounts import Principal
+from shared.llm import billing, relay
 from shared.llm.schemas import ChatRequest, EmbeddingRequest
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -62,6 +63,15 @@ class RelayStream(StreamingResponse):
                 await close()
 
 
+def _payer(principal: Principal) -> billing.Payer:
+    return billing.Payer(principal.account_id, principal.key_id, remaining=principal.credits_remaining)
+
+
+def _report(request: Request, payer: billing.Payer) -> None:
+    """The credits this request held (a stream, whose charge is known only at its end) or charged."""
+    request.state.response_headers.update(credit_headers(payer.used, payer.remaining))
+
+
 def _client(request: Request) -> httpx.AsyncClient:
     client: httpx.AsyncClient = request.state.relay_client
     return client
@@ -75,14 +85,21 @@ def _client(request: Request) -> httpx.AsyncClient:
 async def chat_completions(body: ChatRequest, request: Request, principal: Auth, catalog: CatalogDep,
                            settings: AppSettings) -> Any:
     spec = catalog.resolve("chat", body.model)
+    payer = _payer(principal)
     if body.stream:
-        events = await relay.open_stream(_client(request), principal.account_id, body, spec, settings)
+        events = await relay.open_stream(_client(request), payer, body, spec, settings)
+        _report(request, payer)
         return RelayStream(events, media_type="text/event-stream",
                            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    return await relay.complete(_client(request), principal.account_id, body, spec, settings)
+    answer = await relay.complete(_client(request), payer, body, spec, settings)
+    _report(request, payer)
+    return answer
 
 
 @router.post("/embeddings", response_model=EmbeddingList, responses=errors(*AUTHENTICATED, 402, 413))
 async def embeddings(body: EmbeddingRequest, request: Request, principal: Auth, catalog: CatalogDep,
                      settings: AppSettings) -> Any:
-    return await relay.embed(_client(request), principal.account_id, body, catalog, settings)
+    payer = _payer(principal)
+    answer = await relay.embed(_client(request), payer, body, catalog, settings)
+    _report(request, payer)
+    return answer

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+from sqlalchemy.orm import Session
 
 from shared.catalog import ModelSpec
 from shared.credits import ledger
@@ -20,8 +21,23 @@ from shared.ids import new_id
 
 
 @dataclass
-class RequestCharge:
+class Payer:
+    """Who pays for a relayed request (the account, and the key for its daily limit and usage), and
+    what the request has cost so far, for ``X-Credits-Used`` / ``X-Credits-Remaining``."""
+
     account_id: str
+    api_key_id: str | None
+    used: int = 0
+    remaining: int = 0
+
+    def note(self, session: Session, used: int) -> None:
+        self.used = used
+        self.remaining = max(0, ledger.available(session, self.account_id))
+
+
+@dataclass
+class RequestCharge:
+    payer: Payer
     model: ModelSpec
     request_id: str
     held: int
@@ -50,8 +66,10 @@ class RequestCharge:
         if incomplete:
             details["incomplete"] = True
         with session_scope() as session:
-            settlement = ledger.settle(session, self.account_id, None, self.held, measured.credits,
-                                       measured.breakdown, request_id=self.request_id, details=details)
+            settlement = ledger.settle(session, self.payer.account_id, None, self.held, measured.credits,
+                                       measured.breakdown, request_id=self.request_id, details=details,
+                                       api_key_id=self.payer.api_key_id)
+            self.payer.note(session, settlement.charged)
         self.closed = True
         return settlement.charged
 
@@ -59,20 +77,25 @@ class RequestCharge:
         if self.closed:
             return
         with session_scope() as session:
-            ledger.release(session, self.account_id, None, self.held, reason=reason, request_id=self.request_id)
+            ledger.release(session, self.payer.account_id, None, self.held, reason=reason,
+                           request_id=self.request_id, api_key_id=self.payer.api_key_id)
+            self.payer.note(session, 0)
         self.closed = True
 
 
-def _hold(account_id: str, model: ModelSpec) -> RequestCharge:
+def _hold(payer: Payer, model: ModelSpec) -> RequestCharge:
     estimate = price(model.price_rules, {"request": 1}, {})
     request_id = new_id("req")
     with session_scope() as session:
-        ledger.hold(session, account_id, None, estimate.credits, estimate.breakdown, request_id=request_id)
-    return RequestCharge(account_id, model, request_id, estimate.credits)
+        ledger.hold(session, payer.account_id, None, estimate.credits, estimate.breakdown, request_id=request_id,
+                    api_key_id=payer.api_key_id)
+        payer.note(session, estimate.credits)
+    return RequestCharge(payer, model, request_id, estimate.credits)
 
 
-async def hold(account_id: str, model: ModelSpec) -> RequestCharge:
-    """Hold the request's minimum price, or raise 402 before anything is sent upstream."""
+async def hold(payer: Payer, model: ModelSpec) -> RequestCharge:
+    """Hold the request's minimum price, or raise 402 (429 past a daily limit) before anything is
+    sent upstream."""
     with anyio.CancelScope(shield=True):
-        charge = await anyio.to_thread.run_sync(_hold, account_id, model)
+        charge = await anyio.to_thread.run_sync(_hold, payer, model)
     return charge

@@ -52,30 +52,30 @@ def count_tool_calls(answer: dict[str, Any]) -> int:
                for choice in answer.get("choices") or ())
 
 
-async def embed(client: httpx.AsyncClient, account_id: str, request: EmbeddingRequest, catalog: Catalog,
+async def embed(client: httpx.AsyncClient, payer: billing.Payer, request: EmbeddingRequest, catalog: Catalog,
                 settings: Settings) -> dict[str, Any]:
     spec = catalog.resolve("embedding", request.model)
-    charge = await billing.hold(account_id, spec)
+    charge = await billing.hold(payer, spec)
     answer = await _post(client, charge, upstream.target(spec, settings, "embeddings"),
                          request.upstream_body(spec.provider_model))
     credits = await charge.settle(usage=answer.get("usage"))
     return _with_credits(answer, credits)
 
 
-async def complete(client: httpx.AsyncClient, account_id: str, request: ChatRequest, spec: ModelSpec,
+async def complete(client: httpx.AsyncClient, payer: billing.Payer, request: ChatRequest, spec: ModelSpec,
                    settings: Settings) -> dict[str, Any]:
-    charge = await billing.hold(account_id, spec)
+    charge = await billing.hold(payer, spec)
     answer = await _post(client, charge, upstream.target(spec, settings, "chat/completions"),
                          request.upstream_body(spec.provider_model))
     credits = await charge.settle(tool_calls=count_tool_calls(answer), usage=answer.get("usage"))
     return _with_credits(answer, credits)
 
 
-async def open_stream(client: httpx.AsyncClient, account_id: str, request: ChatRequest, spec: ModelSpec,
+async def open_stream(client: httpx.AsyncClient, payer: billing.Payer, request: ChatRequest, spec: ModelSpec,
                       settings: Settings) -> AsyncIterator[bytes]:
     """Hold, open the upstream stream and check its status (errors are raised here, before any
     byte is sent to the client); then the events, relayed as they arrive."""
-    charge = await billing.hold(account_id, spec)
+    charge = await billing.hold(payer, spec)
     target = upstream.target(spec, settings, "chat/completions")
     try:
         outgoing = client.build_request("POST", target.url, json=request.upstream_body(spec.provider_model),

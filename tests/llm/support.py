@@ -24,7 +24,7 @@ def request_rows(account_id: str) -> list[dict[str, Any]]:
                                                          LedgerEntry.request_id.is_not(None))
                                .order_by(LedgerEntry.id)).all()
         return [{"kind": r.kind, "amount": r.amount, "held_change": r.held_change, "request_id": r.request_id,
-                 "details": r.details or {}} for r in rows]
+                 "details": r.details or {}, "api_key_id": r.api_key_id} for r in rows]
 
 
 def wait_for_rows(account_id: str, kind: str, count: int = 1, timeout: float = 10) -> list[dict[str, Any]]:
