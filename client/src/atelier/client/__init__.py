@@ -7,7 +7,7 @@ alone with ``pip install atelier-client``.
 
 from atelier.client._async import AsyncAtelier
 from atelier.client._paging import AsyncPage, Page
-from atelier.client._sync import Atelier
+from atelier.client._sync import Atelier, login
 from atelier.client.errors import (
     APIConnectionError,
     AtelierError,
@@ -28,13 +28,13 @@ from atelier.client.errors import (
     ValidationError,
     WebhookVerificationError,
 )
-from atelier.client.models import Account, Asset, Credits, Job, JobEvent, LedgerEntry
+from atelier.client.models import Account, ApiKey, Asset, Credits, Job, JobEvent, LedgerEntry
 from atelier.client.webhooks import verify as verify_webhook
 
 __all__ = [
-    "APIConnectionError", "Account", "Asset", "AsyncAtelier", "AsyncPage", "Atelier", "AtelierError",
+    "APIConnectionError", "Account", "ApiKey", "Asset", "AsyncAtelier", "AsyncPage", "Atelier", "AtelierError",
     "AuthenticationError", "Conflict", "Credits", "IdempotencyKeyReused", "InsufficientCredits", "Job",
     "JobEvent", "JobFailed", "LedgerEntry", "ModelNotFound", "NotFound", "Page", "PayloadTooLarge",
     "PermissionDenied", "PromptTooLong", "RateLimited", "ServerError", "ServiceUnavailable",
-    "UnsupportedMediaType", "ValidationError", "WebhookVerificationError", "verify_webhook",
+    "UnsupportedMediaType", "ValidationError", "WebhookVerificationError", "login", "verify_webhook",
 ]

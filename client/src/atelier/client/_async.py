@@ -17,7 +17,7 @@ from atelier.client._config import resolve
 from atelier.client._paging import AsyncPage, page_fields
 from atelier.client._sync import _rewind
 from atelier.client.errors import AtelierError, JobFailed
-from atelier.client.models import Account, Asset, Job, JobEvent, LedgerEntry
+from atelier.client.models import Account, ApiKey, Asset, Job, JobEvent, LedgerEntry
 from atelier.client.webhooks import Webhooks
 
 AsyncWaiter = Callable[[JobEvent], Awaitable[None] | None]
@@ -37,6 +37,7 @@ class AsyncAtelier:
         self.jobs = AsyncJobs(self)
         self.assets = AsyncAssets(self)
         self.account = AsyncAccountAPI(self)
+        self.keys = AsyncKeys(self)
         self.webhooks = Webhooks()
 
     async def __aenter__(self) -> AsyncAtelier:
@@ -227,3 +228,23 @@ class AsyncAccountAPI:
                                      params=_http.list_params(limit, after, {"from": from_, "to": to}))
         return AsyncPage(*page_fields(body, LedgerEntry.from_dict),
                          _next=lambda cursor: self.usage(from_=from_, to=to, limit=limit, after=cursor))
+
+
+class AsyncKeys:
+    """``Keys`` for asyncio: the credential must be a person's session token, not an API key."""
+
+    def __init__(self, client: AsyncAtelier) -> None:
+        self._c = client
+
+    async def list(self) -> list[ApiKey]:
+        return [ApiKey.from_dict(k) for k in (await self._c.request("GET", "/v1/keys"))["data"]]
+
+    async def create(self, name: str | None = None, *, daily_credit_limit: int | None = None) -> ApiKey:
+        body = {k: v for k, v in (("name", name), ("daily_credit_limit", daily_credit_limit)) if v is not None}
+        return ApiKey.from_dict(await self._c.request("POST", "/v1/keys", json=body))
+
+    async def rotate(self, key_id: str) -> ApiKey:
+        return ApiKey.from_dict(await self._c.request("POST", f"/v1/keys/{key_id}/rotate"))
+
+    async def revoke(self, key_id: str) -> None:
+        await self._c.request("DELETE", f"/v1/keys/{key_id}")

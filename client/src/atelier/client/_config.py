@@ -26,11 +26,16 @@ def resolve(api_key: str | None, base_url: str | None) -> tuple[str, str]:
     fallback = dev_env() if not (api_key or os.environ.get("ATELIER_API_KEY")) or not (
         base_url or os.environ.get("ATELIER_API_URL")) else {}
     key = api_key or os.environ.get("ATELIER_API_KEY") or fallback.get("ATELIER_API_KEY")
-    url = base_url or os.environ.get("ATELIER_API_URL") or fallback.get("ATELIER_API_URL") or DEFAULT_URL
     if not key:
         raise AuthenticationError("No API key: pass api_key=, set ATELIER_API_KEY, or run `atelier dev` "
                                   "(its $ATELIER_HOME/dev.env is read too).", code="NO_API_KEY")
+    return key, resolve_url(base_url, fallback)
+
+
+def resolve_url(base_url: str | None, fallback: dict[str, str] | None = None) -> str:
+    """The API's base URL without a trailing ``/v1``: argument, environment, dev.env, default."""
+    if fallback is None:
+        fallback = {} if base_url or os.environ.get("ATELIER_API_URL") else dev_env()
+    url = base_url or os.environ.get("ATELIER_API_URL") or fallback.get("ATELIER_API_URL") or DEFAULT_URL
     url = url.rstrip("/")
-    if url.endswith("/v1"):
-        url = url[:-3]
-    return key, url
+    return url[:-3] if url.endswith("/v1") else url

@@ -13,10 +13,10 @@ import httpx
 from httpx_sse import EventSource
 
 from atelier.client import _http
-from atelier.client._config import resolve
+from atelier.client._config import resolve, resolve_url
 from atelier.client._paging import Page, page_fields
 from atelier.client.errors import AtelierError, JobFailed
-from atelier.client.models import Account, Asset, Job, JobEvent, LedgerEntry
+from atelier.client.models import Account, ApiKey, Asset, Job, JobEvent, LedgerEntry
 from atelier.client.webhooks import Webhooks
 
 Waiter = Callable[[JobEvent], None]
@@ -37,6 +37,7 @@ class Atelier:
         self.jobs = Jobs(self)
         self.assets = Assets(self)
         self.account = AccountAPI(self)
+        self.keys = Keys(self)
         self.webhooks = Webhooks()
 
     def __enter__(self) -> Atelier:
@@ -245,3 +246,34 @@ class AccountAPI:
         return Page(*page_fields(body, LedgerEntry.from_dict),
                     _next=lambda cursor: self.usage(from_=from_, to=to, limit=limit, after=cursor))
 
+
+
+class Keys:
+    """The account's API keys. Managing keys is a person's act: the client's credential must be a
+    session token (``login(...)`` gives one), not an API key (that is a 401)."""
+
+    def __init__(self, client: Atelier) -> None:
+        self._c = client
+
+    def list(self) -> builtins.list[ApiKey]:
+        return [ApiKey.from_dict(k) for k in self._c.request("GET", "/v1/keys")["data"]]
+
+    def create(self, name: str | None = None, *, daily_credit_limit: int | None = None) -> ApiKey:
+        """A new key; its secret (``.key``) is shown this once."""
+        body = {k: v for k, v in (("name", name), ("daily_credit_limit", daily_credit_limit)) if v is not None}
+        return ApiKey.from_dict(self._c.request("POST", "/v1/keys", json=body))
+
+    def rotate(self, key_id: str) -> ApiKey:
+        """A new secret for the same key id; the old one stops working at once."""
+        return ApiKey.from_dict(self._c.request("POST", f"/v1/keys/{key_id}/rotate"))
+
+    def revoke(self, key_id: str) -> None:
+        self._c.request("DELETE", f"/v1/keys/{key_id}")
+
+
+def login(email: str, password: str, *, base_url: str | None = None, timeout: float = 30.0) -> str:
+    """A person's session token (``at_sess_…``) for ``email``: use it as ``api_key=`` to manage keys."""
+    response = httpx.post(f"{resolve_url(base_url)}/v1/auth/login", json={"email": email, "password": password},
+                          timeout=timeout, headers={"Accept": "application/json"})
+    token: str = _http.decode(response)["session_token"]
+    return token

@@ -4,15 +4,17 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from atelier.client import _render as render
-from atelier.client._sync import Atelier
+from atelier.client._sync import Atelier, login
 from atelier.client.errors import AtelierError, JobFailed
-from atelier.client.models import Asset, Job
+from atelier.client.models import ApiKey, Asset, Job
 
 # The mode's main text field, when it is not ``prompt``.
 TEXT_FIELD = {"audio": "voice_text"}
@@ -152,6 +154,42 @@ def cmd_usage(client: Atelier, args: argparse.Namespace) -> int:
     return 0
 
 
+def _key_row(key: ApiKey) -> list[Any]:
+    return [key.id, key.name or "", key.prefix or "", key.created_at, key.last_used_at or "", key.revoked_at or ""]
+
+
+def cmd_keys(client: Atelier, args: argparse.Namespace) -> int:
+    if args.action == "revoke":
+        client.keys.revoke(args.id)
+        render.as_json({"id": args.id, "revoked": True}) if args.json else print(f"revoked {args.id}")
+        return 0
+    if args.action == "ls":
+        keys = client.keys.list()
+        if args.json:
+            render.as_json([k.raw for k in keys])
+        else:
+            render.table("API keys", ["id", "name", "prefix", "created", "last used", "revoked"], map(_key_row, keys))
+        return 0
+    key = client.keys.create(args.name, daily_credit_limit=args.daily_limit) if args.action == "create" \
+        else client.keys.rotate(args.id)
+    if args.json:
+        render.as_json(key.raw)
+    else:
+        print(f"{key.id}: {key.key}\n(the secret is shown this once: store it now)")
+    return 0
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    password = os.environ.get("ATELIER_PASSWORD") or getpass.getpass("password: ")
+    token = login(args.email, password, base_url=args.api_url)
+    if args.json:
+        render.as_json({"session_token": token})
+    else:
+        print(token)
+        render.err.print("a session token: pass it as --api-key (or ATELIER_API_KEY) to manage keys")
+    return 0
+
+
 def _list_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, default=20, help="how many (default 20)")
     parser.add_argument("--all", action="store_true", help="every page, not only the first")
@@ -202,16 +240,29 @@ def build_parser() -> argparse.ArgumentParser:
     usage.add_argument("--since", help="ISO date/time")
     usage.add_argument("--until", help="ISO date/time")
     _list_options(usage)
+    login_cmd = sub.add_parser("login", parents=[json_flag],
+                               help="a session token for your email (password from $ATELIER_PASSWORD or a prompt)")
+    login_cmd.add_argument("email")
+    keys = sub.add_parser("keys", help="list, create, rotate, revoke API keys (with a session token as the key)"
+                          ).add_subparsers(dest="action", required=True)
+    keys.add_parser("ls", parents=[json_flag])
+    create = keys.add_parser("create", parents=[json_flag])
+    create.add_argument("--name")
+    create.add_argument("--daily-limit", type=int, help="credits per UTC day")
+    for action in ("rotate", "revoke"):
+        keys.add_parser(action, parents=[json_flag]).add_argument("id")
     return parser
 
 
 COMMANDS = {"generate": cmd_generate, "jobs": cmd_jobs, "assets": cmd_assets, "account": cmd_account,
-            "usage": cmd_usage}
+            "usage": cmd_usage, "keys": cmd_keys}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "login":
+            return cmd_login(args)
         with Atelier(api_key=args.api_key, base_url=args.api_url) as client:
             return COMMANDS[args.command](client, args)
     except AtelierError as exc:
