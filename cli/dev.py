@@ -70,12 +70,9 @@ def _dev_key(previous_key: str | None) -> tuple[str, str]:
         return account.id, key
 
 
-def run_dev(port: int, flower_port: int) -> int:
-    home = Path(os.environ.get("ATELIER_HOME", ".atelier")).expanduser().resolve()
-    os.environ["ATELIER_HOME"] = str(home)
-    home.mkdir(parents=True, exist_ok=True)
-    previous = _read_env_file(dev_env_path())
-    embedded: list[EmbeddedPostgres | EmbeddedRedis] = []
+def _services(home: Path, embedded: list[EmbeddedPostgres | EmbeddedRedis]) -> tuple[str, str]:
+    """(database URL, Redis URL): the configured servers, else embedded ones started under ``home``
+    (appended to ``embedded`` so the caller stops them)."""
     database_url = os.environ.get("ATELIER_DATABASE_URL")
     redis_url = os.environ.get("ATELIER_REDIS_URL")
     if not database_url:
@@ -92,6 +89,29 @@ def run_dev(port: int, flower_port: int) -> int:
         rd = start_redis(home / "redis" / "redis.db")
         embedded.append(rd)
         redis_url = rd.url
+    return database_url, redis_url
+
+
+def _commands(port: int, flower_port: int) -> list[list[str]]:
+    """The stack's processes, as ``atelier`` sub-commands."""
+    return [
+        ["api", "--port", str(port)],
+        ["worker", "--queues", "media.fast", "--concurrency", "2", "--name", "fast", "--metrics-port", "9101"],
+        ["worker", "--queues", "media.slow", "--concurrency", "1", "--name", "slow", "--metrics-port", "9102"],
+        ["worker", "--queues", "webhooks,maintenance", "--concurrency", "2", "--name", "ops",
+         "--metrics-port", "9103"],
+        ["beat"],
+        ["flower", "--port", str(flower_port)],
+    ]
+
+
+def run_dev(port: int, flower_port: int) -> int:
+    home = Path(os.environ.get("ATELIER_HOME", ".atelier")).expanduser().resolve()
+    os.environ["ATELIER_HOME"] = str(home)
+    home.mkdir(parents=True, exist_ok=True)
+    previous = _read_env_file(dev_env_path())
+    embedded: list[EmbeddedPostgres | EmbeddedRedis] = []
+    database_url, redis_url = _services(home, embedded)
     env = {
         "ATELIER_DATABASE_URL": database_url,
         "ATELIER_REDIS_URL": redis_url,
@@ -116,16 +136,7 @@ def run_dev(port: int, flower_port: int) -> int:
                         "private addresses (development only).", fg="yellow", err=True)
         _banner(account_id, key, port, flower_port, env)
         child_env = {**os.environ, **env}
-        commands = [
-            ["api", "--port", str(port)],
-            ["worker", "--queues", "media.fast", "--concurrency", "2", "--name", "fast", "--metrics-port", "9101"],
-            ["worker", "--queues", "media.slow", "--concurrency", "1", "--name", "slow", "--metrics-port", "9102"],
-            ["worker", "--queues", "webhooks,maintenance", "--concurrency", "2", "--name", "ops",
-             "--metrics-port", "9103"],
-            ["beat"],
-            ["flower", "--port", str(flower_port)],
-        ]
-        for args in commands:
+        for args in _commands(port, flower_port):
             children.append(subprocess.Popen([sys.executable, "-m", "cli", *args], env=child_env))
         return _supervise(children)
     finally:

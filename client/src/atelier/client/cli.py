@@ -240,6 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
     usage.add_argument("--since", help="ISO date/time")
     usage.add_argument("--until", help="ISO date/time")
     _list_options(usage)
+    _person_commands(sub, json_flag)
+    return parser
+
+
+def _person_commands(sub: Any, json_flag: argparse.ArgumentParser) -> None:
+    """``login`` and ``keys``: a person's session manages keys."""
     login_cmd = sub.add_parser("login", parents=[json_flag],
                                help="a session token for your email (password from $ATELIER_PASSWORD or a prompt)")
     login_cmd.add_argument("email")
@@ -251,7 +257,6 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--daily-limit", type=int, help="credits per UTC day")
     for action in ("rotate", "revoke"):
         keys.add_parser(action, parents=[json_flag]).add_argument("id")
-    return parser
 
 
 COMMANDS = {"generate": cmd_generate, "jobs": cmd_jobs, "assets": cmd_assets, "account": cmd_account,
