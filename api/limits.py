@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from api.errors import BodyTooLarge, render
+from api.middleware import HttpMiddleware
 from shared.errors import PayloadTooLarge, ValidationError
 from shared.settings import Settings, get_settings
 from shared.text import problem
@@ -41,14 +42,8 @@ def _bad_text(scope: Scope) -> ValidationError | None:
     return None
 
 
-class RequestLimits:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class RequestLimits(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         bad = _bad_text(scope)
         if bad is not None:
             await render(bad)(scope, receive, send)

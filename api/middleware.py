@@ -15,9 +15,8 @@ REQUESTS = Counter("atelier_http_requests_total", "HTTP requests", ["method", "r
 LATENCY = Histogram("atelier_http_request_seconds", "HTTP request latency", ["method", "route"])
 
 
-class ResponseHeaders:
-    """Adds headers a dependency left in ``request.state.response_headers`` (rate-limit headers)
-    to whatever response is sent, error responses included; records request metrics."""
+class HttpMiddleware:
+    """An ASGI middleware for HTTP requests; lifespan and other scopes pass straight through."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -26,6 +25,17 @@ class ResponseHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class ResponseHeaders(HttpMiddleware):
+    """Adds headers a dependency left in ``request.state.response_headers`` (rate-limit headers)
+    to whatever response is sent, error responses included; records request metrics."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500
 
