@@ -24,7 +24,7 @@ async def wait_for_job(request: Request, account_id: str, job_id: str, seconds: 
     the job's events meanwhile."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
-    async with request.app.state.events.subscribe(job_id) as waiter:
+    async with request.state.events.subscribe(job_id) as waiter:
         # Subscribed before reading, so a completion between the read and the wait is not missed.
         view = await run_in_threadpool(read_job, account_id, job_id)
         while view["status"] not in TERMINAL:

@@ -67,7 +67,7 @@ class EventStream(StreamingResponse):
           "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
 async def job_events(job_id: str, principal: Auth, request: Request) -> StreamingResponse:
     await run_in_threadpool(read_job, principal.account_id, job_id)  # 404 before the stream starts
-    hub = request.app.state.events
+    hub = request.state.events
 
     async def stream() -> AsyncIterator[str]:
         async with hub.subscribe(job_id) as waiter:
