@@ -25,13 +25,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     get_settings().check_production()
     hub = JobEventHub(get_settings().require_redis_url())
     await hub.start()
-    metrics.register_api_collectors(lambda: hub.waiter_count)
+    unregister = metrics.register_api_collectors(lambda: hub.waiter_count)
     try:
         # Lifespan state, per server: the hub's listener and the relay client belong to this
         # server's event loop (two servers of one app object, as in tests, must not share them).
         async with new_client(get_settings()) as relay_client:
             yield {"relay_client": relay_client, "events": hub}
     finally:
+        unregister()
         await hub.stop()
 
 

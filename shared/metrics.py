@@ -121,20 +121,20 @@ class WebhookBacklog(Collector):
 _registered: set[str] = set()
 
 
-def register_api_collectors(waiters: Callable[[], int]) -> None:
-    """Once per process: queue depth, webhook backlog and the waiting long polls/SSE streams."""
-    if "api" in _registered:
-        _WAITERS[0] = waiters
-        return
-    _registered.add("api")
-    _WAITERS[0] = waiters
-    REGISTRY.register(QueueDepth())
-    REGISTRY.register(WebhookBacklog())
-    Gauge("atelier_event_waiters", "Long polls and SSE streams waiting on job events in this process"
-          ).set_function(lambda: float(_WAITERS[0]()))
+def register_api_collectors(waiters: Callable[[], int]) -> Callable[[], None]:
+    """Queue depth and webhook backlog (once per process), and a server's waiting long polls/SSE
+    streams, summed over every server in the process; returns the server's un-registration."""
+    _WAITER_SOURCES.append(waiters)
+    if "api" not in _registered:
+        _registered.add("api")
+        REGISTRY.register(QueueDepth())
+        REGISTRY.register(WebhookBacklog())
+        Gauge("atelier_event_waiters", "Long polls and SSE streams waiting on job events in this process"
+              ).set_function(lambda: float(sum(source() for source in _WAITER_SOURCES)))
+    return lambda: _WAITER_SOURCES.remove(waiters)
 
 
-_WAITERS: list[Callable[[], int]] = [lambda: 0]
+_WAITER_SOURCES: list[Callable[[], int]] = []
 
 
 # -- worker nodes (prefork) ------------------------------------------------------------------
