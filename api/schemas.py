@@ -90,6 +90,36 @@ class Job(_Resource):
     completed_at: Timestamp | None
 
 
+
+# -- OpenAI-compatible media endpoints (shared.compat) -----------------------------------------
+
+class JobAccepted(_Resource):
+    """A compatible call's job that has not finished (``?async=true``, or still running at the
+    synchronous wait limit): poll it at ``GET /v1/jobs/{id}``."""
+
+    id: str = Field(examples=["job_01JD…"])
+    object: Literal["job"]
+    status: JobStatus
+    #: Unix seconds.
+    created: int
+    model: str
+    estimated_credits: int
+
+
+class CreditsLine(_Resource):
+    component: str = Field(examples=["image"])
+    unit: str
+    quantity: float
+    units: int
+    credits: int
+
+
+class CreditsUsage(_Resource):
+    """What a compatible call charged: the job's credits, line by line."""
+
+    credits_used: int
+    credits_breakdown: list[CreditsLine]
+
 class WebhookDelivery(_Resource):
     id: str
     object: Literal["webhook_delivery"]

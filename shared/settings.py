@@ -87,9 +87,11 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str = "https://api.openai.com/v1"
     models_file: Path | None = None
-    #: How long a synchronous OpenAI-style media call (transcriptions) waits for its job before
-    #: answering ``202`` with the job instead.
-    sync_wait_seconds: float = 60.0
+    #: How long a synchronous OpenAI-style media call (images, transcriptions) waits for its job
+    #: before answering ``202`` with the job instead.
+    sync_wait_seconds: float = Field(60.0, ge=0)
+    #: Lifetime of the signed content URLs the OpenAI-compatible endpoints answer with (≤ 7 days).
+    signed_url_seconds: int = Field(3600, ge=1, le=7 * 24 * 3600)
     #: Chat and embedding relays: the longest wait for an upstream's next bytes, and to connect.
     relay_timeout_seconds: float = 600.0
     relay_connect_timeout_seconds: float = 10.0
