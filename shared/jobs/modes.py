@@ -30,6 +30,7 @@ from shared.jobs.requests import (
     describe_errors,
     rule,
 )
+from shared.media.video_format import DEFAULT_RESOLUTION, MAX_FPS, MIN_FPS, AspectRatio, Resolution
 from shared.media.voices import DEFAULT_VOICE_ID, VoiceId, estimate_speech_seconds
 from shared.queue import FAST, SLOW
 from shared.settings import Settings
@@ -45,6 +46,8 @@ Usage = dict[str, float]
 
 MUSIC_SECONDS = DurationRange(1, 47, 30)
 VIDEO_SECONDS = DurationRange(1, 10, 5)
+VideoSeconds = Annotated[float, AfterValidator(VIDEO_SECONDS.check)]
+FramesPerSecond = Annotated[int, Field(ge=MIN_FPS, le=MAX_FPS)]
 
 
 class TextToImageRequest(JobRequestBase):
@@ -82,7 +85,8 @@ class MusicRequest(JobRequestBase):
 
 
 class ImageToVideoRequest(JobRequestBase):
-    """A talking clip: the picture speaks ``voice_text`` (synthesized) or ``audio_asset_id``."""
+    """The picture animated: a talking clip when it has a voice (``voice_text``, synthesized, or
+    ``audio_asset_id``) and as long as it; otherwise a camera move for ``duration_seconds``."""
 
     asset_fields = {"input_image_asset_id": AssetField("image", "image", url="input_image_url", required=True),
                     "audio_asset_id": AssetField("audio", "audio", max_seconds=120.0, url="audio_url")}
@@ -94,27 +98,48 @@ class ImageToVideoRequest(JobRequestBase):
     audio_asset_id: str | None = None
     audio_url: InputURL | None = None
     voice_id: VoiceId | None = None
+    duration_seconds: VideoSeconds | None = None
+    resolution: Resolution = DEFAULT_RESOLUTION
+    fps: FramesPerSecond = 25
+    #: Absent: the picture's own proportions, in its orientation.
+    aspect_ratio: AspectRatio | None = None
+    loop: bool = False
     seed: Seed
 
+    @property
+    def voiced(self) -> bool:
+        return self.voice_text is not None or self.audio_asset_id is not None or self.audio_url is not None
+
     @model_validator(mode="after")
-    def _one_voice(self) -> ImageToVideoRequest:
-        if (self.voice_text is None) == (self.audio_asset_id is None and self.audio_url is None):
-            raise rule("give exactly one of voice_text or audio_asset_id (or audio_url)", "voice_text")
+    def _voice_rules(self) -> ImageToVideoRequest:
+        if self.voice_text is not None and (self.audio_asset_id is not None or self.audio_url is not None):
+            raise rule("give either voice_text or audio_asset_id (or audio_url), not both", "voice_text")
         if self.voice_id is not None and self.voice_text is None:
             raise rule("only applies with voice_text", "voice_id")
+        if self.duration_seconds is not None and self.voiced:
+            raise rule("only applies without a voice (a talking clip lasts as long as its voice)",
+                       "duration_seconds")
         return self
 
     def params(self) -> dict[str, Any]:
         params = super().params()
         if self.voice_text is not None:
             params.setdefault("voice_id", DEFAULT_VOICE_ID)
+        if not self.voiced:
+            params.setdefault("duration_seconds", VIDEO_SECONDS.default)
         return params
 
 
 class TextToVideoRequest(JobRequestBase):
     mode: Literal["text_to_video"]
     prompt: Text
-    duration_seconds: Annotated[float, AfterValidator(VIDEO_SECONDS.check)] = VIDEO_SECONDS.default
+    #: Scene elements to leave out (sun, moon, stars, clouds, birds, water, planet, nebula, rain, snow).
+    negative_prompt: Text | None = None
+    duration_seconds: VideoSeconds = VIDEO_SECONDS.default
+    resolution: Resolution = DEFAULT_RESOLUTION
+    fps: FramesPerSecond = 24
+    aspect_ratio: AspectRatio = "16:9"
+    loop: bool = False
     seed: Seed
 
 
@@ -142,7 +167,12 @@ def _voice_seconds(params: Params) -> float:
 
 def _avatar_estimate(params: Params, assets: Mapping[str, Asset]) -> Usage:
     voice = _voice_seconds(params)
-    seconds = voice if "voice_text" in params else (assets["audio"].duration_seconds or 0.0)
+    if "voice_text" in params:
+        seconds = voice
+    elif "audio" in assets:
+        seconds = assets["audio"].duration_seconds or 0.0
+    else:
+        seconds = float(params["duration_seconds"])
     return {"video": seconds, "voice": voice}
 
 
@@ -178,6 +208,8 @@ class ModeSpec:
     measure: Callable[[Params, Sequence[Asset]], Usage]
     outputs: tuple[OutputKind, ...]
     duration: DurationRange | None = None
+    #: Parameters only the built-in renderer honours: a request giving one to an upstream model is refused.
+    local_only: frozenset[str] = frozenset()
 
     @property
     def asset_fields(self) -> Mapping[str, AssetField]:
@@ -195,6 +227,8 @@ def _price(mode: Mode, *rules: tuple[Any, ...]) -> tuple[PriceRule, ...]:
     return tuple(PriceRule(mode, *r) for r in rules)
 
 
+_FRAMING = frozenset({"resolution", "fps", "aspect_ratio", "loop"})
+
 MODES: dict[Mode, ModeSpec] = {spec.name: spec for spec in (
     ModeSpec("text_to_image", TextToImageRequest, FAST, 300, _price("text_to_image", ("image", "image", 1, 1)),
              lambda p, a: {"image": p["n"]}, _images, ("image",)),
@@ -206,9 +240,10 @@ MODES: dict[Mode, ModeSpec] = {spec.name: spec for spec in (
              lambda p, a: {"music": p["duration_seconds"]}, _seconds("music"), ("audio",), MUSIC_SECONDS),
     ModeSpec("image_to_video", ImageToVideoRequest, SLOW, 900,
              _price("image_to_video", ("video", "second", 1, 22), ("voice", "second", 10, 1, "voice_text")),
-             _avatar_estimate, _avatar_measure, ("video",)),
+             _avatar_estimate, _avatar_measure, ("video",), VIDEO_SECONDS, local_only=_FRAMING),
     ModeSpec("text_to_video", TextToVideoRequest, SLOW, 900, _price("text_to_video", ("video", "second", 1, 22)),
-             lambda p, a: {"video": p["duration_seconds"]}, _seconds("video"), ("video",), VIDEO_SECONDS),
+             lambda p, a: {"video": p["duration_seconds"]}, _seconds("video"), ("video",), VIDEO_SECONDS,
+             local_only=_FRAMING | {"negative_prompt"}),
     # A transcript's duration is that of the audio it covers (see shared.media.probe).
     ModeSpec("transcription", TranscriptionRequest, SLOW, 600, _price("transcription", ("audio", "second", 60, 1)),
              lambda p, a: {"audio": a["audio"].duration_seconds or 0.0}, _seconds("audio"), ("text",)),

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from shared import queue
-from shared.catalog import Catalog
+from shared.catalog import Catalog, ModelSpec
 from shared.credits import ledger
 from shared.credits.pricing import PriceRule, price
 from shared.db.models import Asset, Job, JobInput
@@ -49,9 +49,20 @@ def _input_assets(session: Session, account_id: str, request: JobRequestBase) ->
     return found
 
 
+def _check_honoured(request: JobRequestBase, model: ModelSpec) -> None:
+    """A parameter the chosen model would not honour is refused, not silently dropped."""
+    if model.provider == "local":
+        return
+    given = request.given()
+    for name in sorted(modes.spec_for(request.mode).local_only):
+        if name in given:
+            raise ValidationError.field(name, f"is not supported by model {model.id}")
+
+
 def create_job(session: Session, account_id: str, request: JobRequestBase, catalog: Catalog,
                settings: Settings, *, api_key_id: str | None = None) -> Job:
     model = catalog.resolve(request.mode, request.model)
+    _check_honoured(request, model)
     assets = _input_assets(session, account_id, request)
     if request.webhook_url is not None:
         validate_webhook_url(request.webhook_url, allow_private=settings.webhook_allow_private)

@@ -1,6 +1,7 @@
 """image_to_video: a talking-portrait clip, as long as its voice.
 
-The picture slowly zooms and drifts; a small elliptical region at the mouth
+The picture slowly zooms and drifts (``motion.Camera``), framed by the request's resolution
+and aspect ratio; a small elliptical region at the mouth
 stretches and darkens with the loudness of the voice, frame by frame. The mouth is
 found as the reddest horizontal band in the lower middle of the picture (lips are
 redder than skin); failing that, where a portrait's mouth usually sits.
@@ -16,21 +17,12 @@ import numpy as np
 from PIL import Image
 
 from .encode import AAC_RATE, VideoWriter
-from .inputs import load_image
+from .motion import Camera, Framing, Move, frame_times, framed_picture
 
 FPS = 25
-#: Output box: the long side fits 1280 and the short side 720 (720p).
-_LONG, _SHORT = 1280, 720
 _ZOOM = 0.08
 #: Where a portrait's mouth usually sits, as fractions of the picture, and its half-size.
 _MOUTH_AT, _MOUTH_SIZE = (0.5, 0.6), (0.075, 0.03)
-
-
-def output_size(width: int, height: int) -> tuple[int, int]:
-    """Fit (up or down) inside 1280×720 in the picture's orientation; both sides even."""
-    box = (_LONG, _SHORT) if width >= height else (_SHORT, _LONG)
-    scale = min(box[0] / width, box[1] / height)
-    return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
 
 
 def find_mouth(picture: Image.Image) -> tuple[float, float]:
@@ -52,9 +44,9 @@ def find_mouth(picture: Image.Image) -> tuple[float, float]:
     return (left + column) / grid, (top + best + 0.5) / h
 
 
-def loudness_per_frame(samples: np.ndarray, rate: int, frames: int) -> np.ndarray:
+def loudness_per_frame(samples: np.ndarray, rate: int, frames: int, fps: int = FPS) -> np.ndarray:
     """RMS per video frame, normalised to [0, 1] and smoothed with a fast attack, slow release."""
-    step = rate / FPS
+    step = rate / fps
     rms = np.array([np.sqrt(np.mean(samples[int(i * step):int((i + 1) * step)] ** 2) if
                             int(i * step) < samples.size else 0.0) for i in range(frames)])
     rms /= max(float(np.percentile(rms, 95)), 1e-6)
@@ -94,38 +86,29 @@ class _Mouth:
 
 
 def render_talking_video(image_path: Path, voice: np.ndarray, path: Path, seed: int,
-                         progress: Callable[[float], None]) -> None:
+                         progress: Callable[[float], None], framing: Framing = Framing(fps=FPS)) -> None:
     """``voice`` is mono float32 at ``AAC_RATE``; the clip lasts exactly as long."""
-    picture = load_image(image_path, longest=1600)
-    width, height = output_size(*picture.size)
-    # Work from a copy 1 + zoom times the frame size, so zooming never upsamples twice.
-    source = picture.resize((round(width * (1 + _ZOOM)), round(height * (1 + _ZOOM))), Image.Resampling.LANCZOS)
-    frames = max(1, math.ceil(voice.size / AAC_RATE * FPS))
-    loudness = loudness_per_frame(voice, AAC_RATE, frames)
-    rng = np.random.default_rng(seed)
-    drift = rng.uniform(-1, 1, 2) * 0.5
+    fps, loop = framing.fps, framing.loop
+    drift = np.random.default_rng(seed).uniform(-1, 1, 2) * 0.5
+    move = Move((0.0, _ZOOM * 0.9), x=(0.0, float(drift[0])), y=(0.0, float(drift[1])))
+    picture, (width, height) = framed_picture(image_path, framing.resolution, framing.aspect_ratio, _ZOOM)
+    camera = Camera(picture, (width, height), move, loop)
+    seconds = voice.size / AAC_RATE
+    frames, place = frame_times(seconds, fps, loop)
+    loudness = loudness_per_frame(voice, AAC_RATE, frames, fps)
+    # A breath every ~4.5 s; looping, a whole number of them in the clip.
+    breaths = max(1, round(seconds * 0.22)) / seconds if loop else 0.22
     mouth = _Mouth((width, height))
     mouth_at = find_mouth(picture)
-    sw, sh = source.size
-    full_w = min(sw, sh * width / height)  # the widest crop with the frame's aspect ratio
-    with VideoWriter(path, width, height, fps=FPS, audio=voice, audio_rate=AAC_RATE) as writer:
+    sw, sh = camera.source.size
+    with VideoWriter(path, width, height, fps=fps, audio=voice, audio_rate=AAC_RATE) as writer:
         for i in range(frames):
-            t = i / max(frames - 1, 1)
-            ease = t * t * (3 - 2 * t)
-            breathe = 0.004 * (1 - math.cos(i / FPS * 2 * math.pi * 0.22))
-            crop_w = full_w / (1 + _ZOOM * ease * 0.9 + breathe)
-            crop_h = crop_w * height / width
-            # Drift stays within the slack the zoom leaves, keeping the mouth region in frame.
-            x0 = min(max((sw - crop_w) * (0.5 + drift[0] * ease), 0.0), sw - crop_w)
-            y0 = min(max((sh - crop_h) * (0.5 + drift[1] * ease), 0.0), sh - crop_h)
-            # A box filter over a fractional box: subpixel-smooth motion, and at scales this
-            # close to 1 as sharp as bilinear for two thirds of its cost.
-            frame = source.resize((width, height), Image.Resampling.BOX, box=(x0, y0, x0 + crop_w, y0 + crop_h))
-            pixels = np.array(frame)
-            scale = width / crop_w
-            cx = int((sw * mouth_at[0] - x0) * scale)
-            cy = int((sh * mouth_at[1] - y0) * scale)
+            box = camera.box(place(i), breathe=0.004 * (1 - math.cos(i / fps * 2 * math.pi * breaths)))
+            pixels = np.array(camera.frame(box))
+            scale = width / (box[2] - box[0])
+            cx = int((sw * mouth_at[0] - box[0]) * scale)
+            cy = int((sh * mouth_at[1] - box[1]) * scale)
             mouth.apply(pixels, cx, cy, float(loudness[i]))
             writer.add(Image.fromarray(pixels))
-            if i % FPS == 0:
+            if i % fps == 0:
                 progress(i / frames)

@@ -18,6 +18,7 @@ from .avatar import render_talking_video
 from .encode import AAC_RATE, AUDIO_TYPES, read_audio, resample, write_audio
 from .image import PNG_LEVEL, render_images
 from .inputs import load_image
+from .motion import Framing, animate_picture
 from .music import render_music
 from .prompt import stable_int
 from .restyle import restyle
@@ -117,18 +118,24 @@ class LocalProvider:
         return [Output(path, content_type, "audio")]
 
     def _image_to_video(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
-        if request.params.get("voice_text"):
+        params, path = request.params, ctx.workdir / "video.mp4"
+        framing = Framing.of(params, fps=25)
+        if params.get("voice_text"):
             samples, rate = self._speak(request, _stage(ctx, 0, 10))
             voice = resample(samples, rate, AAC_RATE)
-        else:
+        elif "audio" in request.inputs:
             voice = read_audio(_input(request, "audio"), AAC_RATE)
             ctx.progress(10)
-        path = ctx.workdir / "video.mp4"
-        render_talking_video(_input(request, "image"), voice, path, _seed(request), _stage(ctx, 10, 100))
+        else:
+            animate_picture(_input(request, "image"), path, framing, float(params.get("duration_seconds", 5)),
+                            request.prompt, _seed(request), _stage(ctx, 0, 100))
+            return [Output(path, "video/mp4", "video")]
+        render_talking_video(_input(request, "image"), voice, path, _seed(request), _stage(ctx, 10, 100), framing)
         return [Output(path, "video/mp4", "video")]
 
     def _text_to_video(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
-        seconds = float(request.params.get("duration_seconds", 5))
-        path = ctx.workdir / "video.mp4"
-        render_animation(request.prompt or "", seconds, _seed(request), path, _stage(ctx, 0, 100))
+        params, path = request.params, ctx.workdir / "video.mp4"
+        render_animation(request.prompt or "", params.get("negative_prompt"),
+                         float(params.get("duration_seconds", 5)), Framing.of(params, fps=24, aspect_ratio="16:9"),
+                         _seed(request), path, _stage(ctx, 0, 100))
         return [Output(path, "video/mp4", "video")]

@@ -1,0 +1,71 @@
+"""Video parameters end to end through POST /v1/jobs and the real worker: the clip decoded is
+framed as asked, and priced 22 credits per started second; bad values are 400s naming the field."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.test_modes import breakdown, download, only_result, probe_video, run_job, submit, upload
+from tests.media_samples import png_bytes
+from tests.support import ledger_sum
+
+
+def test_text_to_video_framing_and_loop(client, celery_worker, make_account):
+    caller = make_account(plan="professional", credits=100)
+    job = run_job(client, caller, mode="text_to_video", prompt="a calm sea at sunset", duration_seconds=2,
+                  resolution="480p", fps=12, aspect_ratio="9:16", loop=True, negative_prompt="birds, clouds")
+    assert {k: job["inputs"][k] for k in ("resolution", "fps", "aspect_ratio", "loop", "negative_prompt")} == {
+        "resolution": "480p", "fps": 12, "aspect_ratio": "9:16", "loop": True, "negative_prompt": "birds, clouds"}
+    asset = only_result(job)
+    video = probe_video(download(client, caller, asset))
+    assert (video["width"], video["height"]) == (asset["width"], asset["height"]) == (480, 854)
+    assert video["duration"] == pytest.approx(2.0, abs=0.1)
+    assert job["estimated_credits"] == job["credits_charged"] == 44
+    assert ledger_sum(caller.account_id) == (56, 56)
+
+
+def test_text_to_video_defaults_are_720p_16_9_at_24_fps(client, make_account):
+    caller = make_account(plan="professional", credits=100)
+    response = submit(client, caller, mode="text_to_video", prompt="rain over a city")
+    assert response.status_code == 202, response.text
+    inputs = response.json()["inputs"]
+    assert (inputs["resolution"], inputs["fps"], inputs["aspect_ratio"], inputs["loop"]) == ("720p", 24, "16:9", False)
+    assert response.json()["estimated_credits"] == 110
+
+
+def test_image_to_video_without_a_voice_is_a_priced_camera_move(client, celery_worker, make_account):
+    caller = make_account(plan="professional", credits=100)
+    picture = upload(client, caller, "image", png_bytes(300, 200), "wide.png")
+    job = run_job(client, caller, mode="image_to_video", input_image_asset_id=picture["id"], duration_seconds=3,
+                  resolution="480p", fps=10, prompt="slow zoom out")
+    assert job["inputs"]["duration_seconds"] == 3 and "aspect_ratio" not in job["inputs"]
+    asset = only_result(job)
+    video = probe_video(download(client, caller, asset))
+    assert video["audio_codec"] is None
+    assert (video["width"], video["height"]) == (720, 480)  # the picture's own 3:2 at 480p
+    assert video["duration"] == pytest.approx(3.0, abs=0.15)
+    assert job["estimated_credits"] == job["credits_charged"] == 66
+    assert breakdown(job).get("voice", {"credits": 0})["credits"] == 0
+    assert ledger_sum(caller.account_id) == (34, 34)
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"mode": "text_to_video", "prompt": "sea", "fps": 31}, "fps"),
+    ({"mode": "text_to_video", "prompt": "sea", "fps": 7}, "fps"),
+    ({"mode": "text_to_video", "prompt": "sea", "fps": 12.5}, "fps"),
+    ({"mode": "text_to_video", "prompt": "sea", "resolution": "4k"}, "resolution"),
+    ({"mode": "text_to_video", "prompt": "sea", "aspect_ratio": "2:1"}, "aspect_ratio"),
+    ({"mode": "text_to_video", "prompt": "sea", "loop": "yes"}, "loop"),
+    ({"mode": "text_to_video", "prompt": "sea", "negative_prompt": " "}, "negative_prompt"),
+    ({"mode": "image_to_video", "input_image_asset_id": "ast_x", "voice_text": "hi", "duration_seconds": 3},
+     "duration_seconds"),
+    ({"mode": "image_to_video", "input_image_asset_id": "ast_x", "duration_seconds": 11}, "duration_seconds"),
+    ({"mode": "image_to_video", "input_image_asset_id": "ast_x", "negative_prompt": "trees"}, "negative_prompt"),
+])
+def test_bad_video_parameters_are_400_naming_the_field(client, make_account, body, field):
+    caller = make_account()
+    response = submit(client, caller, **body)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert field in {e["field"] for e in error["details"]["errors"]}
