@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -25,9 +25,9 @@ from typing import Any, Literal, get_args
 import yaml
 
 from shared.credits.pricing import PriceRule
-from shared.errors import ModelNotFound
+from shared.errors import ModelNotFound, ValidationError
 from shared.jobs.modes import MODE_NAMES, MUSIC_SECONDS, TRANSCRIPTION_MAX_SECONDS, VIDEO_SECONDS, Mode, spec_for
-from shared.jobs.requests import Size
+from shared.jobs.requests import AudioFormat, Size
 from shared.media.voices import VOICE_IDS
 from shared.settings import Settings, get_settings
 
@@ -62,6 +62,16 @@ class ModelSpec:
     api_key_env: str | None = None
     created: int = BUILTIN_CREATED
 
+    def refuse_unsupported(self, params: Mapping[str, Any]) -> None:
+        """A 400 naming a parameter this model cannot honour: a ``speed`` other than 1 without a
+        ``speed`` capability, an ``output_format`` outside its ``output_formats``."""
+        speed = params.get("speed")
+        if speed is not None and speed != 1.0 and "speed" not in self.capabilities:
+            raise ValidationError.field("speed", f"{self.id} speaks at one speed only (1)")
+        formats = self.capabilities.get("output_formats")
+        if formats is not None and params.get("output_format", formats[0]) not in formats:
+            raise ValidationError.field("output_format", f"{self.id} produces {', '.join(formats)}")
+
     @property
     def category(self) -> str:
         return CATEGORY[self.mode]
@@ -83,9 +93,10 @@ BUILTIN: tuple[ModelSpec, ...] = (
     _local("local/sketch-1", "text_to_image", sizes=list(get_args(Size)),
            max_images=4, output="image/png"),
     _local("local/remix-1", "image_to_image", output="image/png"),
-    _local("local/voice-1", "audio", voices=list(VOICE_IDS),
-           output=["audio/mpeg", "audio/wav"]),
-    _local("local/compose-1", "music", max_duration_seconds=MUSIC_SECONDS.high, output=["audio/mpeg", "audio/wav"]),
+    _local("local/voice-1", "audio", voices=list(VOICE_IDS), output_formats=list(get_args(AudioFormat)),
+           speed=[0.25, 4]),
+    _local("local/compose-1", "music", max_duration_seconds=MUSIC_SECONDS.high,
+           output_formats=list(get_args(AudioFormat))),
     _local("local/avatar-1", "image_to_video", output="video/mp4"),
     _local("local/transcribe-1", "transcription", languages=["en"], output="application/json",
            max_duration_seconds=TRANSCRIPTION_MAX_SECONDS),
@@ -99,7 +110,8 @@ BUILTIN: tuple[ModelSpec, ...] = (
               "fal-ai/minimax/hailuo-02/standard/text-to-video"),
     ModelSpec("black-forest-labs/flux-schnell", "text_to_image", "replicate", "black-forest-labs/flux-schnell"),
     ModelSpec("openai/gpt-image-1", "text_to_image", "openai", "gpt-image-1"),
-    ModelSpec("openai/tts-1", "audio", "openai", "tts-1"),
+    ModelSpec("openai/tts-1", "audio", "openai", "tts-1",
+              capabilities={"output_formats": list(get_args(AudioFormat)), "speed": [0.25, 4]}),
     ModelSpec("openai/gpt-4o-mini", "chat", "openai", "gpt-4o-mini", default=True),
     ModelSpec("openai/gpt-4o", "chat", "openai", "gpt-4o"),
     ModelSpec("openai/gpt-4.1-mini", "chat", "openai", "gpt-4.1-mini"),

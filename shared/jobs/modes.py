@@ -74,6 +74,8 @@ class AudioRequest(JobRequestBase):
     voice_text: Text
     voice_id: VoiceId = DEFAULT_VOICE_ID
     output_format: AudioFormat = "mp3"
+    #: Times the voice's own pace; the audio (and its price) is as long as that makes it.
+    speed: Annotated[float, Field(ge=0.25, le=4)] = 1.0
 
 
 class MusicRequest(JobRequestBase):
@@ -162,7 +164,9 @@ JobRequest = Annotated[TextToImageRequest | ImageToImageRequest | AudioRequest |
 
 def _voice_seconds(params: Params) -> float:
     text = params.get("voice_text")
-    return estimate_speech_seconds(text, params.get("voice_id", DEFAULT_VOICE_ID)) if text else 0.0
+    if not text:
+        return 0.0
+    return estimate_speech_seconds(text, params.get("voice_id", DEFAULT_VOICE_ID), params.get("speed", 1.0))
 
 
 def _avatar_estimate(params: Params, assets: Mapping[str, Asset]) -> Usage:

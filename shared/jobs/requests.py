@@ -21,7 +21,9 @@ from shared.text import problem
 
 MAX_TEXT = 500
 Size = Literal["512x512", "1024x1024", "1792x1024", "1024x1792"]
-AudioFormat = Literal["mp3", "wav"]
+#: Speech and music files: OpenAI's speech formats (``pcm``: raw 16-bit little-endian mono
+#: samples at 24 kHz, no header).
+AudioFormat = Literal["mp3", "wav", "opus", "aac", "flac", "pcm"]
 WebhookEvent = Literal["job.running", "job.completed", "job.failed", "job.aborted"]
 WEBHOOK_EVENTS = ("job.running", "job.completed", "job.failed", "job.aborted")
 DEFAULT_WEBHOOK_EVENTS = ["job.completed", "job.failed", "job.aborted"]

@@ -67,6 +67,7 @@ def create_job(session: Session, account_id: str, request: JobRequestBase, catal
     if request.webhook_url is not None:
         validate_webhook_url(request.webhook_url, allow_private=settings.webhook_allow_private)
     params = request.params()
+    model.refuse_unsupported(params)
     estimate = price(model.price_rules, modes.spec_for(request.mode).estimate(params, assets), params)
     job = Job(
         id=new_id("job"), account_id=account_id, mode=request.mode, status="queued", model=model.id,

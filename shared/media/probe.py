@@ -23,6 +23,10 @@ from shared.errors import MediaDecodeError
 
 from .sniff import SNIFF_BYTES, sniff_content_type
 
+#: Raw audio samples without a container (OpenAI's speech ``pcm``): 16-bit little-endian mono
+#: at ``PCM_RATE``. Nothing in the bytes says so: only a job that wrote them gives this type.
+RAW_PCM = "audio/pcm"
+PCM_RATE = 24_000
 #: How many packets to read looking for decodable frames before giving up.
 _MAX_PROBE_PACKETS = 600
 
@@ -47,13 +51,16 @@ class MediaInfo:
     has_video: bool = False
 
 
-def probe(path: Path | str, kind: str, max_pixels: int | None = None) -> MediaInfo:
+def probe(path: Path | str, kind: str, max_pixels: int | None = None, content_type: str | None = None) -> MediaInfo:
     """Measure ``path`` as media of ``kind`` (``image``, ``audio``, ``video``, or ``text``: a JSON
     transcript, whose duration is that of the audio it covers). An image within ``max_pixels``
-    (any, if None) is decoded in full; a larger one is only measured."""
+    (any, if None) is decoded in full; a larger one is only measured. ``content_type`` is only
+    trusted for ``RAW_PCM``, which has no header to sniff."""
     path = Path(path)
     if kind == "text":
         return _probe_transcript(path)
+    if kind == "audio" and content_type == RAW_PCM:
+        return _probe_pcm(path)
     with path.open("rb") as handle:
         sniffed = sniff_content_type(handle.read(SNIFF_BYTES))
     if kind == "image":
@@ -69,6 +76,13 @@ def _probe_transcript(path: Path) -> MediaInfo:
         return MediaInfo("application/json", duration_seconds=float(duration))
     except (ValueError, KeyError, TypeError) as exc:
         raise MediaDecodeError(f"not a transcript: {exc}") from exc
+
+
+def _probe_pcm(path: Path) -> MediaInfo:
+    size = path.stat().st_size
+    if size == 0 or size % 2:
+        raise MediaDecodeError("raw 16-bit PCM must be a non-empty, even number of bytes")
+    return MediaInfo(RAW_PCM, duration_seconds=round(size / 2 / PCM_RATE, 3), has_audio=True)
 
 
 def _probe_image(path: Path, sniffed: str | None, max_pixels: int | None) -> MediaInfo:
@@ -115,7 +129,9 @@ def _probe_av(path: Path, kind: str, sniffed: str | None) -> MediaInfo:
             # Only the stream the asset is used for must decode: an audio upload with an
             # undecodable cover video, or a video with an odd audio track, still serves.
             _decode_first_frame(container, primary)
-            duration = _declared_duration(container, [s for s in (audio, video) if s is not None])
+            # Raw ADTS AAC has no duration to declare: FFmpeg guesses one from the bit rate.
+            duration = None if sniffed == "audio/aac" else \
+                _declared_duration(container, [s for s in (audio, video) if s is not None])
             width = video.codec_context.width if video is not None else None
             height = video.codec_context.height if video is not None else None
         if duration is None:

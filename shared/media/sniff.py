@@ -16,11 +16,12 @@ MEDIA_KINDS: tuple[MediaKind, ...] = ("image", "audio", "video")
 #: Bytes worth reading before calling ``sniff_content_type``.
 SNIFF_BYTES = 64
 
-#: The usual file extension (without the dot) of every content type ``sniff_content_type`` names.
+#: The usual file extension (without the dot) of every content type ``sniff_content_type`` names,
+#: and of raw PCM (``shared.media.probe.RAW_PCM``), which only a job's output is.
 EXTENSIONS: dict[str, str] = {
     "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif",
     "audio/mpeg": "mp3", "audio/wav": "wav", "audio/ogg": "ogg", "audio/flac": "flac", "audio/aac": "aac",
-    "audio/mp4": "m4a",
+    "audio/mp4": "m4a", "audio/pcm": "pcm",
     "video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm", "video/x-matroska": "mkv",
     "video/3gpp": "3gp", "video/x-msvideo": "avi",
     "application/json": "json",

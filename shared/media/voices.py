@@ -70,8 +70,8 @@ _LEAD = 0.3
 _MARGIN = 1.05
 
 
-def estimate_speech_seconds(text: str, voice_id: str) -> float:
-    """How long ``text`` takes to say in ``voice_id``, rounded up a little."""
+def estimate_speech_seconds(text: str, voice_id: str, speed: float = 1.0) -> float:
+    """How long ``text`` takes to say in ``voice_id`` at ``speed`` times its pace, rounded up a little."""
     voice = VOICES[as_voice_id(voice_id) or DEFAULT_VOICE_ID]
     words = _WORD.findall(text)
     letters = sum(len(word) for word in words)
@@ -80,4 +80,4 @@ def estimate_speech_seconds(text: str, voice_id: str) -> float:
     pace = 100 / voice.words_per_minute
     seconds = (letters * _PER_LETTER + len(words) * _PER_WORD) * pace
     seconds += len(_PAUSES.findall(text)) * _PER_PAUSE + _LEAD
-    return round(seconds * _MARGIN, 2)
+    return round(seconds * _MARGIN / speed, 2)

@@ -173,3 +173,16 @@ def test_base_url_is_for_relayed_models_and_they_need_one(tmp_path: Path, entry)
     path.write_text(f"models:\n  - {entry}\n")
     with pytest.raises(ValueError, match="acme/"):
         load_file(path)
+
+
+def test_a_model_refuses_a_speed_or_format_it_cannot_make():
+    from shared.errors import ValidationError
+
+    models = catalog(fal_key="k", openai_api_key="k")
+    params = {"voice_text": "hi", "output_format": "opus", "speed": 2.0}
+    models.resolve("audio", "local/voice-1").refuse_unsupported(params)
+    models.resolve("audio", "openai/tts-1").refuse_unsupported(params)
+    with pytest.raises(ValidationError) as caught:
+        models.resolve("audio", "fal-ai/f5-tts").refuse_unsupported(params)
+    assert caught.value.details["errors"][0]["field"] == "speed"
+    models.resolve("audio", "fal-ai/f5-tts").refuse_unsupported({**params, "speed": 1.0})

@@ -54,7 +54,7 @@ def test_missing_and_unknown_fields_name_the_field_and_the_mode():
 
 def test_null_means_absent_and_defaults_are_filled():
     request = modes.parse({"mode": "audio", "voice_text": "hello", "negative_prompt": None, "voice_id": None})
-    assert request.params() == {"voice_text": "hello", "voice_id": "narrator", "output_format": "mp3"}
+    assert request.params() == {"voice_text": "hello", "voice_id": "narrator", "output_format": "mp3", "speed": 1.0}
     image = modes.parse({"mode": "text_to_image", "prompt": "a cat"}).params()
     assert image["n"] == 1 and image["size"] == "1024x1024" and isinstance(image["seed"], int)
     assert modes.parse({"mode": "image_to_image", "prompt": "p", "input_image_asset_id": "ast_a"}).params()[
@@ -102,3 +102,14 @@ def test_a_send_carries_its_time_limits(stack_env):
     assert raw is not None
     headers = json.loads(raw)["headers"]
     assert headers["task"] == queue.RUN_JOB and headers["timelimit"] == [4.0, 3.6]
+
+
+def test_speech_speed_and_formats():
+    assert modes.parse({"mode": "audio", "voice_text": "hi", "speed": 4, "output_format": "pcm"}).params()[
+        "speed"] == 4.0
+    assert errors_of({"mode": "audio", "voice_text": "hi", "speed": 4.5})[0]["field"] == "speed"
+    assert errors_of({"mode": "audio", "voice_text": "hi", "speed": True})[0]["field"] == "speed"
+    assert errors_of({"mode": "music", "prompt": "x", "output_format": "ogg"})[0]["field"] == "output_format"
+    slow = modes.spec_for("audio").estimate({"voice_text": "Hello there.", "speed": 0.25}, {})["voice"]
+    assert slow == pytest.approx(4 * modes.spec_for("audio").estimate({"voice_text": "Hello there."}, {})["voice"],
+                                 abs=0.02)

@@ -8,8 +8,8 @@ The protocol, as OpenAI documents it (API reference, "Images" and "Audio"):
   1536x1024, 1024x1536.
 * ``POST {base}/images/edits``, multipart: ``image`` (file), ``prompt``, ``model``, ``n``,
   ``size`` → the same answer.
-* ``POST {base}/audio/speech``, JSON ``{model, input, voice, response_format}`` → the audio
-  bytes (mp3 by default; also wav, opus, aac, flac).
+* ``POST {base}/audio/speech``, JSON ``{model, input, voice, response_format, speed}`` → the
+  audio bytes (mp3 by default; also wav, opus, aac, flac, and pcm: raw 24 kHz 16-bit samples).
 
 ``Authorization: Bearer <key>``; errors are ``{"error": {message, type, param, code}}``.
 
@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from shared.media.probe import RAW_PCM
 from shared.media.voices import VoiceId, as_voice_id
 from workers.providers.base import (
     GenerationFailed,
@@ -49,7 +50,6 @@ from workers.providers.http import (
 #: Our voice ids → OpenAI's built-in voices (any other value is passed through as is).
 VOICES: dict[VoiceId, str] = {"casual_male": "echo", "casual_female": "nova", "narrator": "onyx",
                               "news_anchor": "alloy"}
-_SPEECH_FORMATS = {"mp3", "wav", "opus", "aac", "flac"}  # not pcm: raw samples have no header
 #: Image generation can take a minute or more; the answer arrives in one piece.
 _READ_TIMEOUT = 180.0
 
@@ -93,7 +93,10 @@ class OpenAIProvider:
         url = f"{self._base_url}/{call['endpoint']}"
         ctx.check_cancelled()  # the next request is the paid one
         if call["endpoint"] == "audio/speech":
-            saved = self._http.stream_to("POST", url, ctx.workdir / "openai-speech", json=call["json"])
+            # Raw samples have no header to recognise them by: they are what was asked for.
+            raw = RAW_PCM if call["json"]["response_format"] == "pcm" else None
+            saved = self._http.stream_to("POST", url, ctx.workdir / "openai-speech", json=call["json"],
+                                         content_type=raw)
             return _completed([_expect(saved, "audio")])
         if call["endpoint"] == "images/edits":
             answer = self._edit(url, call, ctx)
@@ -113,14 +116,14 @@ class OpenAIProvider:
         if request.mode == "audio":
             voice_id = str(p.get("voice_id") or "casual_female")
             known = as_voice_id(voice_id)
-            speech_format = str(p.get("output_format") or "mp3").lower()
             return {
                 "endpoint": "audio/speech",
                 "json": {
                     "model": model,
                     "input": p.get("voice_text") or request.prompt,
                     "voice": VOICES[known] if known else voice_id,
-                    "response_format": speech_format if speech_format in _SPEECH_FORMATS else "mp3",
+                    "response_format": str(p.get("output_format") or "mp3"),
+                    "speed": float(p.get("speed", 1.0)),
                 },
             }
         if request.mode not in ("text_to_image", "image_to_image"):

@@ -14,7 +14,7 @@ from tests.providers.adapters.support import (
     job,
     openai_provider,
 )
-from tests.providers.fakes import FakeJobContext, FakeOpenAI, png_bytes
+from tests.providers.fakes import FakeJobContext, FakeOpenAI, png_bytes, wav_bytes
 from workers.providers.base import (
     GenerationFailed,
     ProviderError,
@@ -73,6 +73,7 @@ def test_openai_edit_falls_back_to_the_signed_url(
         ("narrator", "onyx", "mp3", "audio/mpeg"),
         ("casual_female", "nova", "wav", "audio/wav"),
         ("news_anchor", "alloy", None, "audio/mpeg"),
+        ("casual_male", "echo", "pcm", "audio/pcm"),
     ],
 )
 def test_openai_speech(
@@ -92,10 +93,21 @@ def test_openai_speech(
     assert result.state == "completed"
     [call] = openai_fake.requests
     assert call.path == "/v1/audio/speech"
-    assert call.json() == {"model": "tts-1", "input": "Good evening.", "voice": voice, "response_format": fmt or "mp3"}
+    assert call.json() == {"model": "tts-1", "input": "Good evening.", "voice": voice, "response_format": fmt or "mp3",
+                           "speed": 1.0}
     [output] = result.outputs
     assert output.content_type == content_type and output.kind == "audio"
-    assert_decodes(output, job_ctx.workdir)
+    if fmt == "pcm":
+        assert output.path.read_bytes() == wav_bytes(rate=24000)[44:]
+    else:
+        assert_decodes(output, job_ctx.workdir)
+
+
+def test_openai_speech_forwards_speed(openai_fake: FakeOpenAI, job_ctx: FakeJobContext, client: httpx.Client) -> None:
+    provider = openai_provider(openai_fake, client)
+    request = job("audio", "tts-1", prompt=None, voice_text="Quickly now.", voice_id="narrator", speed=2.5)
+    assert provider.poll(provider.submit(request), job_ctx).state == "completed"
+    assert openai_fake.requests[0].json()["speed"] == 2.5
 
 
 def test_openai_400_is_rejected_with_the_message(

@@ -103,13 +103,19 @@ class FakeOpenAI(FakeServer):
             return self._error(
                 400, f"Invalid value for 'voice': {body.get('voice')!r}.", "invalid_request_error", param="voice"
             )
+        speed = body.get("speed", 1.0)
+        if not isinstance(speed, int | float) or not 0.25 <= speed <= 4:
+            return self._error(400, f"Invalid value for 'speed': {speed!r}.", "invalid_request_error", param="speed")
         fmt = body.get("response_format", "mp3")
         if fmt == "wav":
             return Reply(200, wav_bytes(), "audio/wav")
         if fmt == "mp3":
             return Reply(200, mp3_bytes(), "audio/mpeg")
+        if fmt == "pcm":  # 24 kHz 16-bit little-endian mono samples, no header
+            return Reply(200, wav_bytes(rate=24000)[44:], "audio/pcm")
         return self._error(
-            400, f"This fake only speaks mp3 and wav, not {fmt!r}.", "invalid_request_error", param="response_format"
+            400, f"This fake only speaks mp3, wav and pcm, not {fmt!r}.", "invalid_request_error",
+            param="response_format"
         )
 
 

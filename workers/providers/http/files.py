@@ -79,9 +79,11 @@ class SavedFile:
         return Output(path=self.path, content_type=self.content_type, kind=self.kind)
 
 
-def finalize(part: Path, dest: Path, size: int, *, header: str | None, url: str | None) -> SavedFile:
-    """Name the finished download after what it really is, or refuse it."""
-    content_type = detect_content_type(part, header=header, url=url)
+def finalize(part: Path, dest: Path, size: int, *, header: str | None, url: str | None,
+             content_type: str | None = None) -> SavedFile:
+    """Name the finished download after what it really is (``content_type`` when that is known
+    rather than detectable), or refuse it."""
+    content_type = content_type or detect_content_type(part, header=header, url=url)
     kind = kind_of(content_type) if content_type in EXTENSIONS else None
     if content_type is None or kind is None:
         part.unlink(missing_ok=True)

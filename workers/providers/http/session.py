@@ -143,8 +143,10 @@ class UpstreamHTTP:
             pass
         raise UpstreamUnavailable(f"{self.provider}: HTTP {response.status_code} answer is not JSON")
 
-    def stream_to(self, method: str, url: str, dest: Path, **kwargs: Any) -> SavedFile:
-        """An authenticated request whose body is the result file (OpenAI speech)."""
+    def stream_to(self, method: str, url: str, dest: Path, *, content_type: str | None = None,
+                  **kwargs: Any) -> SavedFile:
+        """An authenticated request whose body is the result file (OpenAI speech); ``content_type``
+        names a body that cannot be recognised (raw samples) instead of detecting it."""
         headers = {**self._auth, **kwargs.pop("headers", {})}
         failure: ProviderError | None = None
         try:
@@ -156,7 +158,7 @@ class UpstreamHTTP:
                     with output_limits():
                         size = save_body(response, part, max_bytes=self.max_download_bytes)
                     header = response.headers.get("content-type")
-                    return finalize(part, dest, size, header=header, url=None)
+                    return finalize(part, dest, size, header=header, url=None, content_type=content_type)
         except httpx.HTTPError as exc:
             failure = error_for_exception(exc, provider=self.provider, secrets=self._secrets)
         assert failure is not None

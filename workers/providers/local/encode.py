@@ -1,21 +1,47 @@
-"""Writing and reading media with PyAV: MP3/WAV audio, H.264(+AAC) MP4 video."""
+"""Writing and reading media with PyAV: speech and music in every audio format, H.264(+AAC) MP4 video."""
 
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
+from typing import cast
 
 import av
 import numpy as np
 from PIL import Image
 
+from shared.media.probe import PCM_RATE, RAW_PCM
+
 from ..base import GenerationFailed
 
-AUDIO_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav"}
 VIDEO_RATE = 24
 AAC_RATE = 44100
+
+
+@dataclass(frozen=True)
+class AudioEncoding:
+    content_type: str
+    container: str
+    codec: str
+    #: Per channel; None for lossless codecs.
+    bit_rate: int | None = None
+    #: The sample rates the codec takes (None: any); the nearest higher one is used.
+    rates: tuple[int, ...] | None = None
+
+
+#: ``output_format`` → how it is written. Opus goes in Ogg and AAC in ADTS, as OpenAI's speech
+#: endpoint answers them; ``pcm`` (raw samples, no container) is written by ``_write_pcm``.
+ENCODINGS: dict[str, AudioEncoding] = {
+    "mp3": AudioEncoding("audio/mpeg", "mp3", "libmp3lame", 96_000),
+    "wav": AudioEncoding("audio/wav", "wav", "pcm_s16le"),
+    "opus": AudioEncoding("audio/ogg", "ogg", "libopus", 48_000, (8000, 12000, 16000, 24000, 48000)),
+    "aac": AudioEncoding("audio/aac", "adts", "aac", 96_000),
+    "flac": AudioEncoding("audio/flac", "flac", "flac"),
+}
+AUDIO_TYPES = {**{fmt: e.content_type for fmt, e in ENCODINGS.items()}, "pcm": RAW_PCM}
 
 
 def _audio_frame(samples: np.ndarray, rate: int) -> av.AudioFrame:
@@ -26,26 +52,43 @@ def _audio_frame(samples: np.ndarray, rate: int) -> av.AudioFrame:
     return frame
 
 
+def _codec_rate(encoding: AudioEncoding, rate: int) -> int:
+    if encoding.rates is None or rate in encoding.rates:
+        return rate
+    return next((r for r in encoding.rates if r >= rate), encoding.rates[-1])
+
+
+def _write_pcm(path: Path, samples: np.ndarray, rate: int) -> None:
+    """OpenAI's ``pcm``: 16-bit little-endian mono at 24 kHz, no header."""
+    mono = samples.mean(axis=1, dtype=np.float32) if samples.ndim == 2 else samples
+    pcm = np.clip(resample(np.ascontiguousarray(mono, dtype=np.float32), rate, PCM_RATE), -1.0, 1.0)
+    path.write_bytes(np.round(pcm * 32767).astype("<i2").tobytes())
+
+
 def write_audio(path: Path, samples: np.ndarray, rate: int, fmt: str) -> str:
-    """Encode float samples in [-1, 1] as MP3 or 16-bit WAV; returns the content type."""
+    """Encode float samples in [-1, 1] (``(n,)`` mono or ``(n, 2)`` stereo) in ``fmt`` (a key of
+    ``AUDIO_TYPES``); returns the content type."""
+    if fmt == "pcm":
+        _write_pcm(path, samples, rate)
+        return RAW_PCM
+    encoding = ENCODINGS[fmt]
     channels = 2 if samples.ndim == 2 else 1
-    layout = "stereo" if channels == 2 else "mono"
     clipped = np.clip(samples, -1.0, 1.0)
-    with av.open(str(path), "w", format=fmt) as container:
-        if fmt == "wav":
-            stream = container.add_stream("pcm_s16le", rate=rate, layout=layout)
-        else:
-            stream = container.add_stream("libmp3lame", rate=rate, layout=layout)
-            stream.bit_rate = 96_000 * channels
+    with av.open(str(path), "w", format=encoding.container) as container:
+        stream = cast(av.audio.stream.AudioStream, container.add_stream(
+            encoding.codec, rate=_codec_rate(encoding, rate), layout="stereo" if channels == 2 else "mono"))
+        if encoding.bit_rate:
+            stream.bit_rate = encoding.bit_rate * channels
+        if fmt == "mp3":
             # LAME quality 5 of 0–9: about twice as fast as its default, still transparent enough.
             stream.options = {"compression_level": "5"}
         step = rate  # one second per frame keeps memory flat for long pieces
         for start in range(0, clipped.shape[0], step):
             frame = _audio_frame(clipped[start:start + step], rate)
             frame.pts = start
-            container.mux(stream.encode(frame))
+            container.mux(stream.encode(frame))  # PyAV converts to the codec's sample format and rate
         container.mux(stream.encode(None))
-    return AUDIO_TYPES[fmt]
+    return encoding.content_type
 
 
 def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
@@ -59,7 +102,12 @@ def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
 
 
 def read_audio(path: Path, rate: int) -> np.ndarray:
-    """Decode the first audio stream of any file PyAV reads, as mono float32 at ``rate``."""
+    """Decode the first audio stream of any file PyAV reads (or raw ``.pcm``), as mono float32 at ``rate``."""
+    if path.suffix == ".pcm":
+        raw = np.frombuffer(path.read_bytes()[:path.stat().st_size // 2 * 2], dtype="<i2")
+        if not raw.size:
+            raise GenerationFailed("the audio input contains no samples")
+        return resample(raw.astype(np.float32) / 32768.0, PCM_RATE, rate)
     try:
         with av.open(str(path)) as container:
             if not container.streams.audio:

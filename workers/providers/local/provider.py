@@ -99,7 +99,7 @@ class LocalProvider:
     def _speak(self, request: GenerationRequest, progress: Progress) -> tuple[np.ndarray, int]:
         text = str(request.params.get("voice_text") or "")
         voice_id = str(request.params.get("voice_id") or DEFAULT_VOICE_ID)
-        return speech.synthesize(text, voice_id, progress)
+        return speech.synthesize(text, voice_id, progress, float(request.params.get("speed", 1.0)))
 
     def _audio(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
         fmt = _audio_format(request)

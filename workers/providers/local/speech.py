@@ -19,8 +19,11 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
+import av
 import espeakng_loader
 import numpy as np
 
@@ -56,6 +59,9 @@ _Callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctype
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
 #: Peak level speech is normalised to (-1 dBFS), so every voice is equally loud.
 _PEAK = 0.89
+#: Speaking rates espeak-ng accepts (words per minute), and what one ``atempo`` filter does.
+_MIN_RATE, _MAX_RATE = 80, 450
+_MIN_TEMPO, _MAX_TEMPO = 0.5, 100.0
 
 
 class _Espeak:
@@ -119,18 +125,54 @@ def _reset_lock_after_fork() -> None:
 os.register_at_fork(after_in_child=_reset_lock_after_fork)
 
 
+def _rates(words_per_minute: int, speed: float) -> tuple[int, float]:
+    """espeak's rate for ``speed`` × the voice's own, within what espeak-ng speaks (80–450 words
+    per minute), and the time-stretch factor that makes up the rest."""
+    wanted = words_per_minute * speed
+    spoken = int(round(min(max(wanted, _MIN_RATE), _MAX_RATE)))
+    return spoken, wanted / spoken
+
+
+def _stretch(samples: np.ndarray, rate: int, tempo: float) -> np.ndarray:
+    """Play ``samples`` ``tempo`` times as fast without changing pitch (FFmpeg's ``atempo``)."""
+    if abs(tempo - 1.0) < 1e-3:
+        return samples
+    steps = 1
+    while not _MIN_TEMPO <= tempo ** (1 / steps) <= _MAX_TEMPO:
+        steps += 1  # atempo takes 0.5–100 per instance: chain equal steps for anything slower
+    graph = av.filter.Graph()
+    source = graph.add_abuffer(format="flt", sample_rate=rate, layout="mono", time_base=Fraction(1, rate))
+    chain = [source, *(graph.add("atempo", f"{tempo ** (1 / steps):.6f}") for _ in range(steps)),
+             graph.add("abuffersink")]
+    graph.link_nodes(*chain).configure()
+    frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1).astype(np.float32), format="flt", layout="mono")
+    frame.sample_rate, frame.pts, frame.time_base = rate, 0, Fraction(1, rate)
+    out: list[np.ndarray] = []
+    for pushed in (frame, None):
+        source.push(pushed)
+        while True:
+            try:
+                pulled = cast(av.AudioFrame, chain[-1].pull())
+                out.append(pulled.to_ndarray().reshape(-1))
+            except (av.BlockingIOError, av.EOFError):
+                break
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
+
+
 def synthesize(text: str, voice_id: str = DEFAULT_VOICE_ID,
-               progress: Callable[[float], None] | None = None) -> tuple[np.ndarray, int]:
-    """Speak ``text``; returns mono float32 samples in [-1, 1] and their sample rate.
+               progress: Callable[[float], None] | None = None, speed: float = 1.0) -> tuple[np.ndarray, int]:
+    """Speak ``text`` at ``speed`` (0.25–4) times the voice's own pace; returns mono float32
+    samples in [-1, 1] and their sample rate.
 
     Sentences are synthesised one at a time so ``progress`` (0–1) can be reported, and
-    cancellation noticed, between them.
+    cancellation noticed, between them. espeak-ng speaks as fast or slow as it can; a speed past
+    its range is made up by time-stretching the result.
     """
     known = as_voice_id(voice_id)
     if known is None:
         raise GenerationFailed(f"unknown voice_id {voice_id!r}")
     voice = ESPEAK_VOICES[known]
-    words_per_minute = VOICES[known].words_per_minute
+    words_per_minute, tempo = _rates(VOICES[known].words_per_minute, speed)
     sentences = [s.strip() for s in _SENTENCE_END.split(text.replace("\x00", " ")) if s.strip()]
     if not sentences:
         raise GenerationFailed("voice_text has nothing to say")
@@ -139,7 +181,7 @@ def synthesize(text: str, voice_id: str = DEFAULT_VOICE_ID,
         parts.append(_engine.speak(sentence, voice, words_per_minute))
         if progress is not None:
             progress((i + 1) / len(sentences))
-    pcm = np.concatenate(parts).astype(np.float32) / 32768.0
+    pcm = _stretch(np.concatenate(parts).astype(np.float32) / 32768.0, _engine.sample_rate, tempo)
     peak = float(np.abs(pcm).max()) if pcm.size else 0.0
     if peak > 0:
         pcm *= _PEAK / peak
