@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.modes
 	$(BIN)/python -m bench.hotpaths
 	$(BIN)/python -m bench.capacity
+	$(BIN)/python -m bench.chat
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -9,7 +9,10 @@ real services (``ATELIER_BENCH_DATABASE_URL`` / ``ATELIER_BENCH_REDIS_URL``, els
 Each round asks the fake directly, then through Atelier, with the same streamed request; the
 clock runs from sending the request to the first byte of the body (the first SSE event).
 Each stream is read to its end, so Atelier settles the request before the next round.
-Through Atelier the path includes authentication, the rate limit and the 1-credit hold.
+Through Atelier the path includes authentication, the rate limit and the 1-credit hold (up to
+its guarded update: the hold's commit runs alongside the upstream request). The machine's load
+average is printed with the figures: on a shared machine they move with it, so compare runs only
+with their load in view.
 """
 
 from __future__ import annotations
@@ -61,14 +64,15 @@ def measure(fake: FakeOpenAI, atelier_url: str, key_headers: dict[str, str], rou
     return times
 
 
-def report(times: dict[str, list[float]], rounds: int) -> None:
-    print(f"Time to first streamed chunk, ms ({rounds} rounds, alternating)")
-    print(f"  {'path':<34} {'p50':>8} {'p95':>8}")
+def report(times: dict[str, list[float]], rounds: int, loads: tuple[float, float]) -> None:
+    print(f"Time to first streamed chunk, ms ({rounds} rounds, alternating; 1-minute load average "
+          f"{loads[0]:.1f} before, {loads[1]:.1f} after, {os.cpu_count()} cores)")
+    print(f"  {'path':<34} {'p50':>8} {'p99':>8}")
     for label, name in (("fake upstream, straight", "direct"), ("through Atelier", "atelier"),
                         ("Atelier minus straight (paired)", "difference")):
         values = sorted(times[name])
-        p95 = values[min(len(values) - 1, int(len(values) * 0.95))]
-        print(f"  {label:<34} {statistics.median(values):>8.2f} {p95:>8.2f}")
+        p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
+        print(f"  {label:<34} {statistics.median(values):>8.2f} {p99:>8.2f}")
     print(f"\nRerun: .venv/bin/python -m bench.chat --rounds {rounds}")
 
 
@@ -84,8 +88,10 @@ def main() -> None:
             key = new_key(new_account())
             with api_server(tmp / "api.log") as server:
                 print("measuring", file=sys.stderr)
+                before = os.getloadavg()[0]
                 times = measure(fake, server.url, key.headers, args.rounds)
-    report(times, args.rounds)
+                after = os.getloadavg()[0]
+    report(times, args.rounds, (before, after))
 
 
 if __name__ == "__main__":

@@ -11,11 +11,13 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.types import Receive, Scope, Send
 
-from api.deps import AppSettings, Auth, CatalogDep, credit_headers
+from api.deps import Auth, credit_headers
 from api.openapi import AUTHENTICATED, errors
 from shared.accounts import Principal
+from shared.catalog import get_catalog
 from shared.llm import billing, relay
 from shared.llm.schemas import ChatRequest, EmbeddingRequest
+from shared.settings import get_settings
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
@@ -82,9 +84,10 @@ def _client(request: Request) -> httpx.AsyncClient:
     200: {"description": "The completion; with `stream: true`, Server-Sent Events (`data: {chunk}` … "
                          "`data: [DONE]`).",
           "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
-async def chat_completions(body: ChatRequest, request: Request, principal: Auth, catalog: CatalogDep,
-                           settings: AppSettings) -> Any:
-    spec = catalog.resolve("chat", body.model)
+async def chat_completions(body: ChatRequest, request: Request, principal: Auth) -> Any:
+    # The catalog and settings are read here, on the event loop: as (sync) dependencies each would
+    # cost a worker-thread round trip on the way to the first byte.
+    settings, spec = get_settings(), get_catalog().resolve("chat", body.model)
     payer = _payer(principal)
     if body.stream:
         events = await relay.open_stream(_client(request), payer, body, spec, settings)
@@ -97,9 +100,8 @@ async def chat_completions(body: ChatRequest, request: Request, principal: Auth,
 
 
 @router.post("/embeddings", response_model=EmbeddingList, responses=errors(*AUTHENTICATED, 402, 413))
-async def embeddings(body: EmbeddingRequest, request: Request, principal: Auth, catalog: CatalogDep,
-                     settings: AppSettings) -> Any:
+async def embeddings(body: EmbeddingRequest, request: Request, principal: Auth) -> Any:
     payer = _payer(principal)
-    answer = await relay.embed(_client(request), payer, body, catalog, settings)
+    answer = await relay.embed(_client(request), payer, body, get_catalog(), get_settings())
     _report(request, payer)
     return answer

@@ -10,6 +10,7 @@ database checks the guard and applies the change atomically.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -76,8 +77,14 @@ def available(session: Session, account_id: str) -> int:
 
 
 def hold(session: Session, account_id: str, job_id: str | None, amount: int,
-         breakdown: list[dict[str, Any]], *, request_id: str | None = None, api_key_id: str | None = None) -> None:
+         breakdown: list[dict[str, Any]], *, request_id: str | None = None, api_key_id: str | None = None,
+         reserved: Callable[[int], object] | None = None) -> int:
     """Reserve ``amount`` for a job (or a request), or raise 402 / 429 (daily limit) without changing anything.
+    Returns the spendable credits left (``available`` after the hold, without another query).
+
+    ``reserved(spendable)`` is called as soon as the guarded updates passed (the account and key rows
+    are locked by this transaction), before the ledger row is written: a relayed request starts its
+    upstream call then.
 
     Balance and the account's daily limit are one conditional UPDATE; the key's limit is the next
     statement of the same transaction (account row first, then key row: the order settle uses too).
@@ -89,7 +96,7 @@ def hold(session: Session, account_id: str, job_id: str | None, amount: int,
              " WHERE accounts.id = :id AND plans.id = accounts.plan_id"
              f" AND {CAPACITY_SQL} >= :amount AND ({daily.ACCOUNT_LIMIT} IS NULL"
              f" OR {daily.used_today('accounts')} + :amount <= {daily.ACCOUNT_LIMIT})"
-             " RETURNING accounts.balance, accounts.held"),
+             f" RETURNING accounts.balance, accounts.held, {CAPACITY_SQL} AS capacity"),
         {"amount": amount, "id": account_id, "today": day},
     ).one_or_none()
     if row is None:
@@ -103,9 +110,12 @@ def hold(session: Session, account_id: str, job_id: str | None, amount: int,
         )
     if api_key_id:
         daily.hold_on_key(session, api_key_id, amount, day)
+    if reserved is not None:
+        reserved(int(row.capacity))
     _record(session, account_id, "hold", 0, amount, row.balance, row.held, job_id=job_id,
             request_id=request_id, details={"breakdown": breakdown}, api_key_id=api_key_id)
     count_for_request(session, amount)
+    return int(row.capacity)
 
 
 def count_for_request(session: Session, credits: int) -> None:

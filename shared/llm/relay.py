@@ -16,6 +16,7 @@ import httpx
 from httpx_sse import EventSource
 
 from shared.catalog import Catalog, ModelSpec
+from shared.errors import ServiceUnavailable
 from shared.llm import billing, upstream
 from shared.llm.billing import RequestCharge
 from shared.llm.schemas import ChatRequest, EmbeddingRequest
@@ -58,6 +59,7 @@ async def embed(client: httpx.AsyncClient, payer: billing.Payer, request: Embedd
     charge = await billing.hold(payer, spec)
     answer = await _post(client, charge, upstream.target(spec, settings, "embeddings"),
                          request.upstream_body(spec.provider_model))
+    await charge.confirm()
     credits = await charge.settle(usage=answer.get("usage"))
     return _with_credits(answer, credits)
 
@@ -67,6 +69,7 @@ async def complete(client: httpx.AsyncClient, payer: billing.Payer, request: Cha
     charge = await billing.hold(payer, spec)
     answer = await _post(client, charge, upstream.target(spec, settings, "chat/completions"),
                          request.upstream_body(spec.provider_model))
+    await charge.confirm()
     credits = await charge.settle(tool_calls=count_tool_calls(answer), usage=answer.get("usage"))
     return _with_credits(answer, credits)
 
@@ -128,6 +131,7 @@ async def _events(response: httpx.Response, charge: RequestCharge, want_usage: b
     try:
         async for event in EventSource(response).aiter_sse():
             if event.data == "[DONE]":
+                await charge.confirm()  # the hold is committed by now (it began before the upstream call)
                 finished = True
                 break
             chunk = json.loads(event.data)
@@ -137,6 +141,7 @@ async def _events(response: httpx.Response, charge: RequestCharge, want_usage: b
             tally.feed(chunk)
             if chunk.get("usage") and not chunk.get("choices"):
                 # The closing usage chunk: settle now, so it can say what was charged.
+                await charge.confirm()
                 credits = await charge.settle(tool_calls=len(tally.calls), usage=tally.usage)
                 if want_usage:
                     yield _sse(json.dumps({**chunk, "usage": {**chunk["usage"], "credits_used": credits}}))
@@ -144,6 +149,8 @@ async def _events(response: httpx.Response, charge: RequestCharge, want_usage: b
             yield _sse(event.data)
     except (httpx.HTTPError, ValueError) as exc:
         yield _stream_error(f"The upstream stream failed ({type(exc).__name__}); nothing was charged.")
+    except ServiceUnavailable as exc:
+        yield _stream_error(exc.message)
     except (anyio.get_cancelled_exc_class(), GeneratorExit):
         gone = True
         raise

@@ -88,6 +88,8 @@ def _usage(body: dict[str, Any], text: str) -> dict[str, int]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # As real servers do: each event goes out when written, not after the reader's delayed ACK.
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
