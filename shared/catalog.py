@@ -41,8 +41,8 @@ RELAY_PRICING: dict[str, tuple[PriceRule, ...]] = {
 }
 #: The OpenAI-style category a mode's models are listed under.
 CATEGORY = {"text_to_image": "image", "image_to_image": "image", "audio": "audio", "music": "music",
-            "image_to_video": "video", "text_to_video": "video", "transcription": "transcription", "chat": "chat",
-            "embedding": "embedding"}
+            "image_to_video": "video", "text_to_video": "video", "transcription": "transcription",
+            "video_to_video": "video", "audio_to_audio": "music", "chat": "chat", "embedding": "embedding"}
 #: ``created`` of the built-in models (the catalog's own date); file entries may set theirs.
 BUILTIN_CREATED = 1763769600
 
@@ -101,6 +101,7 @@ BUILTIN: tuple[ModelSpec, ...] = (
     _local("local/transcribe-1", "transcription", languages=["en"], output="application/json",
            max_duration_seconds=TRANSCRIPTION_MAX_SECONDS),
     _local("local/motion-1", "text_to_video", max_duration_seconds=VIDEO_SECONDS.high, output="video/mp4"),
+    _local("local/restyle-video-1", "video_to_video", max_duration_seconds=VIDEO_SECONDS.high, output="video/mp4"),
     ModelSpec("fal-ai/flux/dev", "text_to_image", "fal", "fal-ai/flux/dev",
               fallbacks=("black-forest-labs/flux-schnell",)),
     ModelSpec("fal-ai/flux/dev/image-to-image", "image_to_image", "fal", "fal-ai/flux/dev/image-to-image"),

@@ -36,7 +36,7 @@ from shared.queue import FAST, SLOW
 from shared.settings import Settings
 
 Mode = Literal["text_to_image", "image_to_image", "audio", "music", "image_to_video", "text_to_video",
-               "transcription"]
+               "transcription", "video_to_video"]
 #: ``text``: a JSON document (a transcript), stored as an asset like media.
 OutputKind = Literal["image", "audio", "video", "text"]
 #: The longest audio a transcription job accepts.
@@ -155,9 +155,28 @@ class TranscriptionRequest(JobRequestBase):
     language: Literal["en"] = "en"
 
 
+class VideoToVideoRequest(JobRequestBase):
+    """Each frame of a source video restyled as the prompt asks; its audio track kept."""
+
+    asset_fields = {"input_video_asset_id": AssetField("video", "video", url="input_video_url", required=True)}
+    mode: Literal["video_to_video"]
+    prompt: Text
+    input_video_asset_id: str | None = None
+    input_video_url: InputURL | None = None
+    strength: Annotated[float, Field(ge=0, le=1)] = 0.6
+    #: Absent: the source's length. Either way at most the source's length and 10 s.
+    duration_seconds: VideoSeconds | None = None
+    #: Absent: the source's own size (within 1080p); given, the source's proportions at it.
+    resolution: Resolution | None = None
+    #: Absent: the source's frame rate (at most 30).
+    fps: FramesPerSecond | None = None
+    seed: Seed
+
+
 #: The body of ``POST /v1/jobs``: pydantic picks the model by ``mode``.
 JobRequest = Annotated[TextToImageRequest | ImageToImageRequest | AudioRequest | MusicRequest
-                       | ImageToVideoRequest | TextToVideoRequest | TranscriptionRequest, Field(discriminator="mode")]
+                       | ImageToVideoRequest | TextToVideoRequest | TranscriptionRequest | VideoToVideoRequest,
+                       Field(discriminator="mode")]
 
 
 # -- usage: estimated before the job runs (for the hold), measured from what it produced ------
@@ -178,6 +197,13 @@ def _avatar_estimate(params: Params, assets: Mapping[str, Asset]) -> Usage:
     else:
         seconds = float(params["duration_seconds"])
     return {"video": seconds, "voice": voice}
+
+
+def source_seconds(params: Params, source: Asset, limit: DurationRange) -> float:
+    """How long a rework of ``source`` lasts: ``duration_seconds`` (else the source's length),
+    at most the source's length and the mode's longest."""
+    length = source.duration_seconds or 0.0
+    return min(float(params.get("duration_seconds", length)), length, limit.high)
 
 
 def _images(params: Params, outputs: Sequence[Asset]) -> Usage:
@@ -251,6 +277,9 @@ MODES: dict[Mode, ModeSpec] = {spec.name: spec for spec in (
     # A transcript's duration is that of the audio it covers (see shared.media.probe).
     ModeSpec("transcription", TranscriptionRequest, SLOW, 600, _price("transcription", ("audio", "second", 60, 1)),
              lambda p, a: {"audio": a["audio"].duration_seconds or 0.0}, _seconds("audio"), ("text",)),
+    ModeSpec("video_to_video", VideoToVideoRequest, SLOW, 900, _price("video_to_video", ("video", "second", 1, 22)),
+             lambda p, a: {"video": source_seconds(p, a["video"], VIDEO_SECONDS)}, _seconds("video"), ("video",),
+             VIDEO_SECONDS),
 )}
 MODE_NAMES: tuple[Mode, ...] = get_args(Mode)
 assert tuple(MODES) == MODE_NAMES, "every Mode has one registry entry, in the same order"

@@ -97,8 +97,8 @@ class DurationRange:
 class AssetField:
     """A request field naming an uploaded asset: its role on the job and the kind it must be."""
 
-    role: Literal["image", "audio"]
-    kind: Literal["image", "audio"]
+    role: Literal["image", "audio", "video"]
+    kind: Literal["image", "audio", "video"]
     #: Longest accepted duration, for audio the job's output length follows.
     max_seconds: float | None = None
     #: The request field that may give this input by URL instead (``shared.url_inputs``).

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.test_modes import breakdown, download, only_result, probe_video, run_job, submit, upload
-from tests.media_samples import png_bytes
+from tests.media_samples import mp4_bytes, png_bytes
 from tests.support import ledger_sum
 
 
@@ -49,7 +49,44 @@ def test_image_to_video_without_a_voice_is_a_priced_camera_move(client, celery_w
     assert ledger_sum(caller.account_id) == (34, 34)
 
 
+def test_video_to_video_restyles_an_uploaded_video(client, celery_worker, make_account):
+    caller = make_account(plan="professional", credits=100)
+    source = upload(client, caller, "video", mp4_bytes(seconds=2.0, fps=12), "square.mp4")
+    assert source["duration_seconds"] == pytest.approx(2.0, abs=0.1)
+    job = run_job(client, caller, mode="video_to_video", input_video_asset_id=source["id"], prompt="as a watercolor",
+                  strength=0.7, seed=3)
+    # Two seconds of source: 44 held, 44 charged.
+    assert job["estimated_credits"] == job["credits_charged"] == 44
+    asset = only_result(job)
+    video = probe_video(download(client, caller, asset))
+    assert (video["video_codec"], video["audio_codec"]) == ("h264", "aac")
+    assert (video["width"], video["height"]) == (320, 240)
+    assert video["duration"] == pytest.approx(2.0, abs=0.1)
+    assert ledger_sum(caller.account_id) == (56, 56)
+
+    shorter = run_job(client, caller, mode="video_to_video", input_video_asset_id=source["id"], prompt="noir",
+                      duration_seconds=1, fps=8)
+    assert shorter["estimated_credits"] == shorter["credits_charged"] == 22
+    assert probe_video(download(client, caller, only_result(shorter)))["duration"] == pytest.approx(1.0, abs=0.1)
+
+
+def test_video_to_video_input_must_be_a_video(client, make_account):
+    caller = make_account(plan="professional", credits=100)
+    picture = upload(client, caller, "image", png_bytes(), "still.png")
+    response = submit(client, caller, mode="video_to_video", input_video_asset_id=picture["id"], prompt="noir")
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["details"]["errors"][0]["field"] == "input_video_asset_id"
+
+
 @pytest.mark.parametrize(("body", "field"), [
+    ({"mode": "video_to_video", "prompt": "noir"}, "input_video_asset_id"),
+    ({"mode": "video_to_video", "input_video_asset_id": "ast_x", "prompt": "noir", "strength": 1.5}, "strength"),
+    ({"mode": "video_to_video", "input_video_asset_id": "ast_x", "prompt": "noir", "duration_seconds": 11},
+     "duration_seconds"),
+    ({"mode": "video_to_video", "input_video_asset_id": "ast_x", "prompt": "noir", "aspect_ratio": "1:1"},
+     "aspect_ratio"),
+    ({"mode": "video_to_video", "input_video_asset_id": "ast_x", "input_video_url": "https://example.com/v.mp4",
+      "prompt": "noir"}, "input_video_asset_id"),
     ({"mode": "text_to_video", "prompt": "sea", "fps": 31}, "fps"),
     ({"mode": "text_to_video", "prompt": "sea", "fps": 7}, "fps"),
     ({"mode": "text_to_video", "prompt": "sea", "fps": 12.5}, "fps"),

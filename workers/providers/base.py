@@ -48,7 +48,7 @@ class GenerationFailed(ProviderError):
 class InputFile:
     """An input asset, downloaded to a local file; ``url`` is a short-lived signed URL when one exists."""
 
-    role: Literal["image", "audio"]
+    role: Literal["image", "audio", "video"]
     asset_id: str
     kind: str
     content_type: str

@@ -23,6 +23,7 @@ from .music import render_music
 from .prompt import stable_int
 from .restyle import restyle
 from .transcribe import transcribe
+from .video_restyle import Rework, restyle_video
 
 Progress = Callable[[float], None]
 
@@ -62,6 +63,7 @@ class LocalProvider:
             "text_to_image": self._text_to_image, "image_to_image": self._image_to_image,
             "audio": self._audio, "music": self._music, "image_to_video": self._image_to_video,
             "text_to_video": self._text_to_video, "transcription": self._transcription,
+            "video_to_video": self._video_to_video,
         }
 
     def generate(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
@@ -138,4 +140,16 @@ class LocalProvider:
         render_animation(request.prompt or "", params.get("negative_prompt"),
                          float(params.get("duration_seconds", 5)), Framing.of(params, fps=24, aspect_ratio="16:9"),
                          _seed(request), path, _stage(ctx, 0, 100))
+        return [Output(path, "video/mp4", "video")]
+
+    def _video_to_video(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
+        params, path = request.params, ctx.workdir / "video.mp4"
+        seconds, fps = params.get("duration_seconds"), params.get("fps")
+        rework = Rework(request.prompt or "", float(params.get("strength", 0.6)), _seed(request),
+                        float(seconds) if seconds is not None else None, params.get("resolution"),
+                        int(fps) if fps is not None else None)
+        source = request.inputs.get("video")
+        if source is None:
+            raise GenerationFailed("video_to_video needs an input video")
+        restyle_video(source.path, path, rework, source.duration_seconds, _stage(ctx, 0, 100))
         return [Output(path, "video/mp4", "video")]

@@ -158,7 +158,7 @@ _FILTERS: dict[str, Callable[[Image.Image, Palette, np.random.Generator], Image.
 
 
 def _overlays(base: Image.Image, words: tuple[str, ...], palette: Palette, rng: np.random.Generator,
-              strength: float) -> Image.Image:
+              strength: float, t: float) -> Image.Image:
     w, h = base.size
     scene = Scene(w, h, base.convert("RGBA"))
     s = min(w, h)
@@ -177,10 +177,11 @@ def _overlays(base: Image.Image, words: tuple[str, ...], palette: Palette, rng: 
         scene.add(sky.Birds(w, h, rng, (0.1, 0.1, 0.12), int(3 + 5 * strength)))
     if not scene.items:
         return base
-    return Image.blend(base, scene.render(0.0), min(1.0, 0.35 + 0.65 * strength))
+    return Image.blend(base, scene.render(t), min(1.0, 0.35 + 0.65 * strength))
 
 
-def restyle(image: Image.Image, prompt: str, strength: float, seed: int) -> Image.Image:
+def restyle(image: Image.Image, prompt: str, strength: float, seed: int, t: float = 0.0) -> Image.Image:
+    """``t``: seconds into a clip, for overlays that move (snow and rain fall, birds fly)."""
     words = words_of(prompt)
     rng = rng_for("restyle", words, seed)
     palette = palette_for(words, seed)
@@ -190,4 +191,4 @@ def restyle(image: Image.Image, prompt: str, strength: float, seed: int) -> Imag
     if style in ("sketch", "pixel", "noir") and strength > 0.5:
         # These read as a medium, not a tint: past half strength, show them whole.
         blended = Image.blend(blended, styled, (strength - 0.5) * 2)
-    return _overlays(blended, words, palette, rng, strength)
+    return _overlays(blended, words, palette, rng, strength, t)
