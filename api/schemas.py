@@ -234,6 +234,45 @@ class Voice(_Resource):
     language: str
 
 
+class VideoError(_Resource):
+    code: str
+    message: str
+
+
+class Video(_Resource):
+    """OpenAI's Video object: a video job seen through ``/v1/videos`` (its id is the job's)."""
+
+    id: str
+    object: Literal["video"]
+    status: Literal["queued", "in_progress", "completed", "failed"]
+    progress: int = Field(ge=0, le=100)
+    created_at: int
+    completed_at: int | None
+    expires_at: int | None
+    model: str
+    prompt: str | None
+    seconds: str
+    #: ``WxH``; null before a clip whose frame follows its input picture is rendered.
+    size: str | None
+    error: VideoError | None
+    remixed_from_video_id: str | None
+
+
+class VideoList(_Resource):
+    object: Literal["list"]
+    data: list[Video]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
+    next_cursor: str | None
+
+
+class VideoDeleted(_Resource):
+    id: str
+    object: Literal["video.deleted"]
+    deleted: bool
+
+
 T = TypeVar("T")
 
 

@@ -15,10 +15,12 @@ from api.idempotent import answer
 from api.openapi import AUTHENTICATED, errors
 from api.schemas import Asset, AssetKind, Page, page
 from shared import assets, idempotency, signed
+from shared.db.models import Asset as AssetRow
 from shared.db.session import session_scope
 from shared.errors import RangeNotSatisfiable, Unauthenticated
 from shared.settings import get_settings
 from shared.storage import attachment_disposition, get_storage
+from shared.storage.base import Storage
 from shared.views import asset_view
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"])
@@ -116,6 +118,11 @@ def asset_content(asset_id: str, owner: Annotated[str | None, Depends(content_ow
                   storage: StorageDep, range_: Annotated[str | None, Header(alias="range")] = None,
                   download: bool = False) -> Response:
     asset = assets.get_asset(db, owner, asset_id) if owner else assets.get_asset_by_id(db, asset_id)
+    return serve(asset, storage, range_, download)
+
+
+def serve(asset: AssetRow, storage: Storage, range_: str | None, download: bool) -> Response:
+    """The asset's bytes (a byte range of them), or a redirect to a presigned storage URL."""
     disposition = attachment_disposition(asset.filename) if download else f'inline; filename="{asset.filename}"'
     presigned = storage.presigned_url(asset.storage_key, expires_in=300, content_type=asset.content_type,
                                       download_filename=asset.filename if download else None)

@@ -1,4 +1,4 @@
-"""Cursor pagination, newest first, for any table with ``created_at`` and ``id``."""
+"""Cursor pagination, newest first (or oldest first), for any table with ``created_at`` and ``id``."""
 
 from __future__ import annotations
 
@@ -24,13 +24,16 @@ def _string_id(cursor: str) -> str:
 
 
 def paginate(session: Session, stmt: Select[Any], model: Any, *, account_id: str, after: str | None,
-             limit: int, parse_cursor: Callable[[str], Any] = _string_id) -> Page:
-    """``stmt`` filtered to rows older than the ``after`` cursor (a row id of the same account;
-    ``parse_cursor`` turns the public id into the primary key, refusing malformed ones)."""
+             limit: int, parse_cursor: Callable[[str], Any] = _string_id, oldest_first: bool = False) -> Page:
+    """``stmt`` filtered to rows past the ``after`` cursor (a row id of the same account;
+    ``parse_cursor`` turns the public id into the primary key, refusing malformed ones): older
+    ones, or newer ones when ``oldest_first``."""
     if after:
         cursor = session.get(model, parse_cursor(after))
         if cursor is None or cursor.account_id != account_id:
             raise ValidationError.field("after", f"unknown cursor {after}")
-        stmt = stmt.where(tuple_(model.created_at, model.id) < tuple_(cursor.created_at, cursor.id))
-    rows = list(session.scalars(stmt.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)))
+        key, mark = tuple_(model.created_at, model.id), tuple_(cursor.created_at, cursor.id)
+        stmt = stmt.where(key > mark if oldest_first else key < mark)
+    order = (model.created_at.asc(), model.id.asc()) if oldest_first else (model.created_at.desc(), model.id.desc())
+    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)))
     return Page(rows[:limit], len(rows) > limit)

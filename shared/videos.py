@@ -1,0 +1,199 @@
+"""OpenAI's video API (``/v1/videos``) over Atelier's video jobs.
+
+A video *is* a job of a video mode: it has the job's id (``job_…``), so ``GET /v1/jobs/{id}``,
+its events, webhooks, cancel and the ledger all apply to it unchanged. This module turns
+OpenAI's create fields into a job request, and a job's public view into OpenAI's Video object.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shared import idempotency
+from shared.catalog import Catalog
+from shared.db.models import Asset, Job
+from shared.db.pagination import paginate
+from shared.errors import AtelierError, NotFound
+from shared.jobs import lifecycle, modes, service
+from shared.jobs.requests import describe_errors
+from shared.jobs.submit import submit as submit_job
+from shared.media import stills
+from shared.settings import Settings
+from shared.storage.base import Storage
+from shared.views import job_view
+
+ENDPOINT = "POST /v1/videos"
+#: The job modes whose jobs are videos, listed and served by ``/v1/videos``.
+VIDEO_MODES = ("text_to_video", "image_to_video")
+#: OpenAI's default clip length.
+DEFAULT_SECONDS = 4
+#: The frame the local text_to_video model renders (``workers/providers/local/animation.py``).
+LOCAL_FRAME = "1280x720"
+SIZES = (LOCAL_FRAME,)
+_STATUS = {"queued": "queued", "running": "in_progress", "completed": "completed", "failed": "failed",
+           "aborted": "failed"}
+Variant = Literal["video", "thumbnail", "spritesheet"]
+
+
+class VideoNotReady(AtelierError):
+    status, code = 409, "VIDEO_NOT_READY"
+
+
+class VideoCreate(BaseModel):
+    """``POST /v1/videos``: OpenAI's fields, plus Atelier's ``webhook_url``; anything else is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str
+    model: str | None = None
+    seconds: int | str = str(DEFAULT_SECONDS)
+    size: str = LOCAL_FRAME
+    webhook_url: str | None = None
+
+    @field_validator("seconds")
+    @classmethod
+    def _whole_seconds(cls, value: int | str) -> str:
+        low, high = int(modes.VIDEO_SECONDS.low), int(modes.VIDEO_SECONDS.high)
+        text = str(value).strip()
+        if isinstance(value, bool) or not text.isdigit() or not low <= int(text) <= high:
+            raise ValueError(f"must be a whole number of seconds from {low} to {high} "
+                             f"(OpenAI's 4 and 8 work; 12 is longer than Atelier's video models make)")
+        return str(int(text))
+
+    @field_validator("size")
+    @classmethod
+    def _known_size(cls, value: str) -> str:
+        if value not in SIZES:
+            raise ValueError(f"must be one of {', '.join(SIZES)} (the frame Atelier's video models render)")
+        return value
+
+    def job_request(self) -> modes.JobRequestBase:
+        return modes.parse({"mode": "text_to_video", "prompt": self.prompt, "model": self.model,
+                            "duration_seconds": float(self.seconds), "webhook_url": self.webhook_url})
+
+
+def parse_create(fields: dict[str, Any]) -> VideoCreate:
+    try:
+        return VideoCreate.model_validate(fields)
+    except PydanticValidationError as exc:
+        raise describe_errors(exc.errors(), ()) from None
+
+
+# -- the Video object ---------------------------------------------------------------------------
+
+def _unix(value: str | None) -> int | None:
+    return int(datetime.fromisoformat(value).timestamp()) if value else None
+
+
+def _seconds(view: dict[str, Any], video: dict[str, Any] | None) -> str:
+    requested = view["inputs"].get("duration_seconds")
+    if requested is not None:
+        return f"{float(requested):g}"
+    if video is not None and video.get("duration_seconds") is not None:
+        return f"{round(video['duration_seconds'], 2):g}"
+    # A talking clip lasts as long as its voice: the estimate it was priced on.
+    lines = (view.get("pricing") or {}).get("estimate", {}).get("breakdown", [])
+    quantity = next((line["quantity"] for line in lines if line["component"] == "video"), 0)
+    return f"{round(quantity, 2):g}"
+
+
+def _size(view: dict[str, Any], video: dict[str, Any] | None) -> str | None:
+    if video is not None and video.get("width"):
+        return f"{video['width']}x{video['height']}"
+    # Before it is rendered a talking clip's frame is unknown: it follows the input picture.
+    return LOCAL_FRAME if view["mode"] == "text_to_video" else None
+
+
+def _error(view: dict[str, Any]) -> dict[str, Any] | None:
+    if view["status"] == "aborted":
+        return {"code": "JOB_ABORTED", "message": "The video's job was cancelled."}
+    error: dict[str, Any] | None = view.get("error")
+    return {"code": error["code"], "message": error["message"]} if error else None
+
+
+def video_view(view: dict[str, Any]) -> dict[str, Any]:
+    """OpenAI's Video object from a video job's public view (``shared.views.job_view``)."""
+    results = (view.get("result") or {}).get("assets", [])
+    video = next((a for a in results if a["kind"] == "video"), None)
+    return {
+        "id": view["id"], "object": "video", "status": _STATUS[view["status"]], "progress": view["progress"],
+        "created_at": _unix(view["created_at"]),
+        "completed_at": _unix(view["completed_at"]) if view["status"] in ("completed", "failed", "aborted")
+        else None,
+        # Atelier keeps results until they are deleted.
+        "expires_at": None,
+        "model": view["model"], "prompt": view["prompt"],
+        "seconds": _seconds(view, video), "size": _size(view, video),
+        "error": _error(view), "remixed_from_video_id": None,
+    }
+
+
+# -- the operations -----------------------------------------------------------------------------
+
+def create(session: Session, storage: Storage, settings: Settings, catalog: Catalog, account_id: str,
+           form: VideoCreate, *, idempotency_key: str | None, api_key_id: str | None) -> idempotency.Outcome:
+    """The video's job, created once per idempotency key; the answer is the Video object (200, as
+    OpenAI answers)."""
+    outcome = submit_job(session, storage, account_id, form.job_request(), catalog, settings,
+                         idempotency_key=idempotency_key, api_key_id=api_key_id, endpoint=ENDPOINT)
+    return idempotency.Outcome(200, video_view(outcome.body), outcome.replayed)
+
+
+def get_video(session: Session, account_id: str, video_id: str) -> Job:
+    job = service.get_job(session, account_id, video_id)
+    if job.mode not in VIDEO_MODES:
+        raise NotFound(f"No video {video_id}.")
+    return job
+
+
+def retrieve(session: Session, settings: Settings, account_id: str, video_id: str) -> dict[str, Any]:
+    return video_view(job_view(get_video(session, account_id, video_id), settings.base_url))
+
+
+def list_videos(session: Session, settings: Settings, account_id: str, *, limit: int, after: str | None,
+                order: Literal["asc", "desc"]) -> dict[str, Any]:
+    """OpenAI's list (``first_id``, ``last_id``, ``has_more``), with Atelier's ``next_cursor``."""
+    stmt = select(Job).where(Job.account_id == account_id, Job.mode.in_(VIDEO_MODES))
+    page = paginate(session, stmt, Job, account_id=account_id, after=after, limit=limit,
+                            oldest_first=order == "asc")
+    data = [video_view(job_view(job, settings.base_url)) for job in page.items]
+    first, last = (data[0]["id"], data[-1]["id"]) if data else (None, None)
+    return {"object": "list", "data": data, "first_id": first, "last_id": last, "has_more": page.has_more,
+            "next_cursor": last if page.has_more else None}
+
+
+def delete(session: Session, storage: Storage, account_id: str, video_id: str) -> dict[str, Any]:
+    """As ``DELETE /v1/jobs/{id}``: a queued or finished video goes with its media (409 running)."""
+    get_video(session, account_id, video_id)
+    lifecycle.delete_job(session, storage, account_id, video_id)
+    return {"id": video_id, "object": "video.deleted", "deleted": True}
+
+
+def video_asset(session: Session, account_id: str, video_id: str) -> Asset:
+    """The rendered MP4 of a completed video."""
+    job = get_video(session, account_id, video_id)
+    if job.status != "completed":
+        raise VideoNotReady(f"Video {video_id} is {_STATUS[job.status]}; its content is there once it "
+                            f"is completed.", details={"status": _STATUS[job.status]})
+    found = next((a for a in job.results if a.kind == "video"), None)
+    if found is None:
+        raise NotFound(f"Video {video_id} has no rendered file.")
+    return found
+
+
+def still(storage: Storage, asset: Asset, variant: Variant) -> tuple[bytes, str]:
+    """(bytes, content type) of a thumbnail or spritesheet of the rendered video, made on request."""
+    with tempfile.TemporaryDirectory(prefix="atelier-still-") as tmp:
+        path = Path(tmp) / "video"
+        storage.download_to(asset.storage_key, path)
+        if variant == "thumbnail":
+            return stills.thumbnail(path), stills.THUMBNAIL_TYPE
+        return stills.spritesheet(path), stills.SPRITESHEET_TYPE
