@@ -8,24 +8,21 @@ OpenAI's create fields into a job request, and a job's public view into OpenAI's
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
-from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared import idempotency
+from shared import compat, idempotency
 from shared.catalog import Catalog
 from shared.db.models import Asset, Job
 from shared.db.pagination import paginate
 from shared.errors import AtelierError, NotFound
 from shared.jobs import lifecycle, modes, service
-from shared.jobs.requests import describe_errors
-from shared.jobs.submit import submit as submit_job
 from shared.media import stills
+from shared.media.video_format import ASPECT_RATIOS, RESOLUTIONS, frame_size
 from shared.settings import Settings
 from shared.storage.base import Storage
 from shared.views import job_view
@@ -33,11 +30,12 @@ from shared.views import job_view
 ENDPOINT = "POST /v1/videos"
 #: The job modes whose jobs are videos, listed and served by ``/v1/videos``.
 VIDEO_MODES = ("text_to_video", "image_to_video")
-#: OpenAI's default clip length.
+#: OpenAI's defaults: a 4-second portrait clip.
 DEFAULT_SECONDS = 4
-#: The frame the local text_to_video model renders (``workers/providers/local/animation.py``).
-LOCAL_FRAME = "1280x720"
-SIZES = (LOCAL_FRAME,)
+DEFAULT_SIZE = "720x1280"
+#: ``WxH`` → (resolution, aspect_ratio): every frame Atelier's video modes make, OpenAI's
+#: 1280x720 and 720x1280 among them.
+SIZES = {"{}x{}".format(*frame_size(r, a)): (r, a) for r in RESOLUTIONS for a in ASPECT_RATIOS}
 _STATUS = {"queued": "queued", "running": "in_progress", "completed": "completed", "failed": "failed",
            "aborted": "failed"}
 Variant = Literal["video", "thumbnail", "spritesheet"]
@@ -55,7 +53,7 @@ class VideoCreate(BaseModel):
     prompt: str
     model: str | None = None
     seconds: int | str = str(DEFAULT_SECONDS)
-    size: str = LOCAL_FRAME
+    size: str = DEFAULT_SIZE
     webhook_url: str | None = None
 
     @field_validator("seconds")
@@ -72,25 +70,21 @@ class VideoCreate(BaseModel):
     @classmethod
     def _known_size(cls, value: str) -> str:
         if value not in SIZES:
-            raise ValueError(f"must be one of {', '.join(SIZES)} (the frame Atelier's video models render)")
+            raise ValueError(f"must be one of {', '.join(SIZES)} (the frames Atelier's video models make: "
+                             f"480p, 720p or 1080p at 16:9, 9:16, 1:1, 4:3 or 3:4)")
         return value
 
     def job_request(self) -> modes.JobRequestBase:
+        resolution, aspect_ratio = SIZES[self.size]
         return modes.parse({"mode": "text_to_video", "prompt": self.prompt, "model": self.model,
-                            "duration_seconds": float(self.seconds), "webhook_url": self.webhook_url})
-
-
-def parse_create(fields: dict[str, Any]) -> VideoCreate:
-    try:
-        return VideoCreate.model_validate(fields)
-    except PydanticValidationError as exc:
-        raise describe_errors(exc.errors(), ()) from None
+                            "duration_seconds": float(self.seconds), "resolution": resolution,
+                            "aspect_ratio": aspect_ratio, "webhook_url": self.webhook_url})
 
 
 # -- the Video object ---------------------------------------------------------------------------
 
 def _unix(value: str | None) -> int | None:
-    return int(datetime.fromisoformat(value).timestamp()) if value else None
+    return compat.created({"created_at": value}) if value else None
 
 
 def _seconds(view: dict[str, Any], video: dict[str, Any] | None) -> str:
@@ -108,8 +102,10 @@ def _seconds(view: dict[str, Any], video: dict[str, Any] | None) -> str:
 def _size(view: dict[str, Any], video: dict[str, Any] | None) -> str | None:
     if video is not None and video.get("width"):
         return f"{video['width']}x{video['height']}"
-    # Before it is rendered a talking clip's frame is unknown: it follows the input picture.
-    return LOCAL_FRAME if view["mode"] == "text_to_video" else None
+    inputs = view["inputs"]
+    if inputs.get("resolution") and inputs.get("aspect_ratio"):
+        return "{}x{}".format(*frame_size(inputs["resolution"], inputs["aspect_ratio"]))
+    return None  # the frame follows the input picture: known once rendered
 
 
 def _error(view: dict[str, Any]) -> dict[str, Any] | None:
@@ -125,7 +121,7 @@ def video_view(view: dict[str, Any]) -> dict[str, Any]:
     video = next((a for a in results if a["kind"] == "video"), None)
     return {
         "id": view["id"], "object": "video", "status": _STATUS[view["status"]], "progress": view["progress"],
-        "created_at": _unix(view["created_at"]),
+        "created_at": compat.created(view),
         "completed_at": _unix(view["completed_at"]) if view["status"] in ("completed", "failed", "aborted")
         else None,
         # Atelier keeps results until they are deleted.
@@ -142,8 +138,8 @@ def create(session: Session, storage: Storage, settings: Settings, catalog: Cata
            form: VideoCreate, *, idempotency_key: str | None, api_key_id: str | None) -> idempotency.Outcome:
     """The video's job, created once per idempotency key; the answer is the Video object (200, as
     OpenAI answers)."""
-    outcome = submit_job(session, storage, account_id, form.job_request(), catalog, settings,
-                         idempotency_key=idempotency_key, api_key_id=api_key_id, endpoint=ENDPOINT)
+    outcome = compat.submit(session, storage, settings, catalog, account_id, form.job_request(),
+                            endpoint=ENDPOINT, idempotency_key=idempotency_key, api_key_id=api_key_id)
     return idempotency.Outcome(200, video_view(outcome.body), outcome.replayed)
 
 

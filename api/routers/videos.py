@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-from starlette.datastructures import UploadFile
 
+from api import compat
 from api.deps import DB, AppSettings, Auth, CatalogDep, StorageDep
 from api.idempotent import answer
 from api.openapi import AUTHENTICATED, errors
@@ -19,39 +19,26 @@ from shared import videos
 from shared.errors import ValidationError
 
 router = APIRouter(prefix="/v1/videos", tags=["openai"])
-_MAX_FIELDS = 20
 _REFERENCE = "input_reference"
-
-
-def _field(name: str, value: str | UploadFile) -> str:
-    if name == _REFERENCE or name.startswith(_REFERENCE + "["):
-        raise ValidationError.field(_REFERENCE, "is not supported yet: Atelier's image_to_video needs a voice "
-                                                "(use POST /v1/jobs with mode image_to_video)")
-    if isinstance(value, UploadFile):
-        raise ValidationError.field(name, "is not a file field")
-    return value
 
 
 async def _fields(request: Request) -> dict[str, Any]:
     """The create fields from multipart (as the SDK sends them) or a JSON object."""
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form(max_files=1, max_fields=_MAX_FIELDS)
-        return {name: _field(name, value) for name, value in form.multi_items()}
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ValidationError("The request body is not valid JSON (or send multipart/form-data).",
-                              details={"errors": [{"field": "body", "message": "malformed JSON"}]}) from None
-    if not isinstance(body, dict):
-        raise ValidationError.field("body", "must be a JSON object")
-    for name in body:
-        _field(name, "")
-    return body
+    if compat.is_multipart(request):
+        fields, files = await compat.form_body(request, (_REFERENCE,))
+        fields.update(files)
+    else:
+        fields = await compat.json_body(request)
+    if any(name == _REFERENCE or name.startswith(_REFERENCE + "[") for name in fields):
+        raise ValidationError.field(_REFERENCE, "is not supported on /v1/videos yet (use POST /v1/jobs with "
+                                                "mode image_to_video and input_image_url)")
+    return fields
 
 
 _CREATE_FIELDS = {"prompt": {"type": "string", "minLength": 1, "maxLength": 500},
                   "model": {"type": "string"}, "seconds": {"type": "string", "example": "4"},
-                  "size": {"type": "string", "enum": list(videos.SIZES)}, "webhook_url": {"type": "string"}}
+                  "size": {"type": "string", "enum": list(videos.SIZES), "default": videos.DEFAULT_SIZE},
+                  "webhook_url": {"type": "string"}}
 _CREATE_SCHEMA = {"type": "object", "required": ["prompt"], "additionalProperties": False,
                   "properties": _CREATE_FIELDS}
 
@@ -65,7 +52,7 @@ async def create_video(request: Request, principal: Auth, db: DB, settings: AppS
                        idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
     """A video job from OpenAI's fields (``prompt``, ``model``, ``seconds``, ``size``); answers the
     Video, ``queued``. Idempotency-Key, holds and ``webhook_url`` work as for ``POST /v1/jobs``."""
-    form = videos.parse_create(await _fields(request))
+    form = compat.validate(videos.VideoCreate, await _fields(request))
     outcome = await run_in_threadpool(
         videos.create, db, storage, settings, catalog, principal.account_id, form,
         idempotency_key=idempotency_key, api_key_id=principal.key_id)

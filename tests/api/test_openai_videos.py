@@ -63,7 +63,7 @@ def test_thumbnail_and_spritesheet_variants(sdk, finished):
 
 def test_retrieve_and_list_with_order_and_pages(sdk, caller, client, finished):
     second = sdk.videos.create(prompt="a red fox in the snow", seconds="1")
-    assert second.status in ("queued", "in_progress") and second.size == "1280x720" and second.seconds == "1"
+    assert second.status in ("queued", "in_progress") and second.size == "720x1280" and second.seconds == "1"
     image = client.post("/v1/jobs", headers=caller.headers, json={"mode": "text_to_image", "prompt": "a cat"})
     assert image.status_code == 202
     assert sdk.videos.retrieve(finished.id).status == "completed"
@@ -109,7 +109,7 @@ def test_an_unfinished_video_has_no_content_and_deleting_it_releases_the_hold(li
 
 
 @pytest.mark.parametrize(("kwargs", "param"), [
-    ({"seconds": "12"}, "seconds"), ({"seconds": "0"}, "seconds"), ({"size": "720x1280"}, "size"),
+    ({"seconds": "12"}, "seconds"), ({"seconds": "0"}, "seconds"), ({"size": "1024x1792"}, "size"),
     ({"extra_body": {"quality": "high"}}, "quality"),
     ({"input_reference": ("ref.png", b"\x89PNG", "image/png")}, "input_reference"),
     ({"extra_body": {"input_reference": {"image_url": "https://example.com/a.png"}}}, "input_reference")])
