@@ -102,6 +102,8 @@ BUILTIN: tuple[ModelSpec, ...] = (
            max_duration_seconds=TRANSCRIPTION_MAX_SECONDS),
     _local("local/motion-1", "text_to_video", max_duration_seconds=VIDEO_SECONDS.high, output="video/mp4"),
     _local("local/restyle-video-1", "video_to_video", max_duration_seconds=VIDEO_SECONDS.high, output="video/mp4"),
+    _local("local/rework-1", "audio_to_audio", max_duration_seconds=MUSIC_SECONDS.high,
+           output=["audio/mpeg", "audio/wav"]),
     ModelSpec("fal-ai/flux/dev", "text_to_image", "fal", "fal-ai/flux/dev",
               fallbacks=("black-forest-labs/flux-schnell",)),
     ModelSpec("fal-ai/flux/dev/image-to-image", "image_to_image", "fal", "fal-ai/flux/dev/image-to-image"),

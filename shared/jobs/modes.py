@@ -36,7 +36,7 @@ from shared.queue import FAST, SLOW
 from shared.settings import Settings
 
 Mode = Literal["text_to_image", "image_to_image", "audio", "music", "image_to_video", "text_to_video",
-               "transcription", "video_to_video"]
+               "transcription", "video_to_video", "audio_to_audio"]
 #: ``text``: a JSON document (a transcript), stored as an asset like media.
 OutputKind = Literal["image", "audio", "video", "text"]
 #: The longest audio a transcription job accepts.
@@ -173,9 +173,26 @@ class VideoToVideoRequest(JobRequestBase):
     seed: Seed
 
 
+class AudioToAudioRequest(JobRequestBase):
+    """A source recording reworked as the prompt asks: accompaniment in its key, following its
+    melody and loudness, mixed over it by ``strength``."""
+
+    asset_fields = {"input_audio_asset_id": AssetField("audio", "audio", url="input_audio_url", required=True)}
+    mode: Literal["audio_to_audio"]
+    prompt: Text
+    input_audio_asset_id: str | None = None
+    input_audio_url: InputURL | None = None
+    strength: Annotated[float, Field(ge=0, le=1)] = 0.5
+    #: Absent: the source's length. Either way at most the source's length and 47 s.
+    duration_seconds: Annotated[float, AfterValidator(MUSIC_SECONDS.check)] | None = None
+    output_format: AudioFormat = "mp3"
+    seed: Seed
+
+
 #: The body of ``POST /v1/jobs``: pydantic picks the model by ``mode``.
 JobRequest = Annotated[TextToImageRequest | ImageToImageRequest | AudioRequest | MusicRequest
-                       | ImageToVideoRequest | TextToVideoRequest | TranscriptionRequest | VideoToVideoRequest,
+                       | ImageToVideoRequest | TextToVideoRequest | TranscriptionRequest | VideoToVideoRequest
+                       | AudioToAudioRequest,
                        Field(discriminator="mode")]
 
 
@@ -280,6 +297,9 @@ MODES: dict[Mode, ModeSpec] = {spec.name: spec for spec in (
     ModeSpec("video_to_video", VideoToVideoRequest, SLOW, 900, _price("video_to_video", ("video", "second", 1, 22)),
              lambda p, a: {"video": source_seconds(p, a["video"], VIDEO_SECONDS)}, _seconds("video"), ("video",),
              VIDEO_SECONDS),
+    ModeSpec("audio_to_audio", AudioToAudioRequest, SLOW, 600, _price("audio_to_audio", ("music", "second", 10, 1)),
+             lambda p, a: {"music": source_seconds(p, a["audio"], MUSIC_SECONDS)}, _seconds("music"), ("audio",),
+             MUSIC_SECONDS),
 )}
 MODE_NAMES: tuple[Mode, ...] = get_args(Mode)
 assert tuple(MODES) == MODE_NAMES, "every Mode has one registry entry, in the same order"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.test_modes import breakdown, download, only_result, probe_video, run_job, submit, upload
-from tests.media_samples import mp4_bytes, png_bytes
+from tests.media_samples import mp4_bytes, png_bytes, wav_bytes
 from tests.support import ledger_sum
 
 
@@ -70,6 +70,22 @@ def test_video_to_video_restyles_an_uploaded_video(client, celery_worker, make_a
     assert probe_video(download(client, caller, only_result(shorter)))["duration"] == pytest.approx(1.0, abs=0.1)
 
 
+def test_audio_to_audio_reworks_an_uploaded_recording(client, celery_worker, make_account):
+    caller = make_account(plan="professional", credits=10)
+    source = upload(client, caller, "audio", wav_bytes(12.0, freq=330.0), "tone.wav")
+    job = run_job(client, caller, mode="audio_to_audio", input_audio_asset_id=source["id"], prompt="jazz piano",
+                  strength=0.7, seed=2)
+    asset = only_result(job)
+    assert (asset["kind"], asset["content_type"]) == ("audio", "audio/mpeg")
+    assert asset["duration_seconds"] == pytest.approx(12.0, abs=0.2)  # the source's length
+    assert job["estimated_credits"] == job["credits_charged"] == 2  # two started 10 s
+    short = run_job(client, caller, mode="audio_to_audio", input_audio_asset_id=source["id"], prompt="synth",
+                    duration_seconds=5, output_format="wav")
+    assert only_result(short)["duration_seconds"] == pytest.approx(5.0, abs=0.05)
+    assert short["credits_charged"] == 1
+    assert ledger_sum(caller.account_id) == (7, 7)
+
+
 def test_video_to_video_input_must_be_a_video(client, make_account):
     caller = make_account(plan="professional", credits=100)
     picture = upload(client, caller, "image", png_bytes(), "still.png")
@@ -80,6 +96,12 @@ def test_video_to_video_input_must_be_a_video(client, make_account):
 
 @pytest.mark.parametrize(("body", "field"), [
     ({"mode": "video_to_video", "prompt": "noir"}, "input_video_asset_id"),
+    ({"mode": "audio_to_audio", "prompt": "jazz"}, "input_audio_asset_id"),
+    ({"mode": "audio_to_audio", "input_audio_asset_id": "ast_x", "prompt": "jazz", "duration_seconds": 48},
+     "duration_seconds"),
+    ({"mode": "audio_to_audio", "input_audio_asset_id": "ast_x", "prompt": "jazz", "strength": -0.1}, "strength"),
+    ({"mode": "audio_to_audio", "input_audio_asset_id": "ast_x", "prompt": "jazz", "output_format": "ogg"},
+     "output_format"),
     ({"mode": "video_to_video", "input_video_asset_id": "ast_x", "prompt": "noir", "strength": 1.5}, "strength"),
     ({"mode": "video_to_video", "input_video_asset_id": "ast_x", "prompt": "noir", "duration_seconds": 11},
      "duration_seconds"),

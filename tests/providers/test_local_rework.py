@@ -3,6 +3,7 @@ audio_to_audio. Sources are small and short to keep this fast."""
 
 from __future__ import annotations
 
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +12,16 @@ from PIL import Image, ImageFilter
 
 from shared.media.probe import probe
 from tests.media_samples import mp4_bytes
-from tests.providers.local_support import generate, video_streams
+from tests.providers.local_support import (
+    decode_audio,
+    generate,
+    high_band_share,
+    median_pitch,
+    onsets_per_second,
+    video_streams,
+)
 from workers.providers.base import InputFile
+from workers.providers.local.rework import analyse
 
 
 def video_input(tmp_path: Path, name: str = "source.mp4", **kwargs) -> InputFile:
@@ -80,3 +89,73 @@ def test_video_to_video_strength(tmp_path: Path, strength: float) -> None:
     saturation = float((styled.max(axis=-1) - styled.min(axis=-1)).mean())
     original = float((plain.max(axis=-1) - plain.min(axis=-1)).mean())
     assert saturation < original * (1 - 0.6 * strength)
+
+
+# audio_to_audio -----------------------------------------------------------------------------------
+
+def tone_input(tmp_path: Path, name: str, freq: float, pattern: list[int], step: float = 0.5) -> InputFile:
+    """A ``freq`` tone switched on and off per ``step`` seconds by ``pattern`` (1 on, 0 off)."""
+    rate = 44100
+    t = np.arange(int(rate * step * len(pattern))) / rate
+    gate = np.repeat(np.array(pattern, dtype=np.float32), int(rate * step))[: t.size]
+    samples = (0.5 * np.sin(2 * np.pi * freq * t) * gate).astype(np.float32)
+    path = tmp_path / name
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes((samples * 32767).astype("<i2").tobytes())
+    return InputFile("audio", "ast_src", "audio", "audio/wav", path, duration_seconds=t.size / rate)
+
+
+def envelope(samples: np.ndarray, rate: int, step: float = 0.5) -> np.ndarray:
+    size = int(rate * step)
+    frames = samples[: samples.size // size * size].reshape(-1, size)
+    return np.sqrt((frames.astype(np.float64) ** 2).mean(axis=1))
+
+
+def test_analysis_finds_the_source_pitch_and_key(tmp_path: Path) -> None:
+    source = tone_input(tmp_path, "a.wav", 440.0, [1, 1, 0, 1])
+    samples, rate = decode_audio(source.path)
+    analysis = analyse(samples, rate)
+    pitched = analysis.pitch[~np.isnan(analysis.pitch)]
+    assert pitched.size >= 10 and abs(float(np.median(pitched)) - 69) < 0.3  # A4
+    assert analysis.key_root() == 9  # A
+    assert np.isnan(analysis.pitch[10:15]).all()  # the silent half-second from 1.0 s
+
+
+def test_audio_to_audio_depends_on_the_source_and_the_prompt(tmp_path: Path) -> None:
+    first = tone_input(tmp_path, "first.wav", 220.0, [1, 1, 0, 0, 1, 1, 0, 0])
+    second = tone_input(tmp_path, "second.wav", 330.0, [0, 0, 1, 1, 0, 0, 1, 1])
+    params = {"strength": 0.8, "seed": 3, "output_format": "wav"}
+    outputs = {}
+    for name, source, prompt in (("first", first, "calm piano"), ("second", second, "calm piano"),
+                                 ("drums", first, "fast drums")):
+        out = generate(tmp_path / name, "audio_to_audio", prompt, params, {"audio": source})
+        assert (out[0].content_type, out[0].kind) == ("audio/wav", "audio")
+        outputs[name] = decode_audio(out[0].path)
+    assert all(abs(s.size / r - 4.0) < 0.05 for s, r in outputs.values())  # the source's length
+    # The rework is loud where its own source is: its loudness follows that source, not the other.
+    source_env = envelope(decode_audio(first.path)[0], 44100)
+    for name, own, other in (("first", first, second), ("second", second, first)):
+        reworked = envelope(*outputs[name])
+        own_env, other_env = envelope(decode_audio(own.path)[0], 44100), envelope(decode_audio(other.path)[0], 44100)
+        assert correlation(reworked, own_env) > 0.5 > correlation(reworked, other_env)
+    assert correlation(envelope(*outputs["drums"]), source_env) > 0.3
+    # Same source, another prompt: another piece over it (busier, brighter).
+    calm, busy = outputs["first"], outputs["drums"]
+    assert onsets_per_second(*busy) > onsets_per_second(*calm) + 1
+    assert high_band_share(*busy) > 2 * high_band_share(*calm)
+
+
+def test_audio_to_audio_strength_zero_is_the_source_and_duration_cuts(tmp_path: Path) -> None:
+    source = tone_input(tmp_path, "src.wav", 330.0, [1, 1, 1, 1, 1, 1])
+    out = generate(tmp_path / "a", "audio_to_audio", "fast drums",
+                   {"strength": 0.0, "seed": 1, "duration_seconds": 2, "output_format": "wav"}, {"audio": source})
+    samples, rate = decode_audio(out[0].path)
+    assert abs(samples.size / rate - 2.0) < 0.02
+    assert abs(median_pitch(samples, rate) - 330) < 10 and high_band_share(samples, rate) < 0.01
+    longer = generate(tmp_path / "b", "audio_to_audio", "piano", {"seed": 1, "duration_seconds": 30,
+                                                                 "output_format": "wav"}, {"audio": source})
+    samples, rate = decode_audio(longer[0].path)
+    assert abs(samples.size / rate - 3.0) < 0.02  # never longer than the source

@@ -101,8 +101,10 @@ def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
     return np.concatenate(chunks).astype(np.float32)
 
 
-def read_audio(path: Path, rate: int) -> np.ndarray:
-    """Decode the first audio stream of any file PyAV reads (or raw ``.pcm``), as mono float32 at ``rate``."""
+def read_audio(path: Path, rate: int, max_seconds: float | None = None) -> np.ndarray:
+    """Decode the first audio stream of any file PyAV reads (or raw ``.pcm``), as mono float32 at ``rate``;
+    with ``max_seconds``, decoding stops once that much is in hand."""
+    limit = round(max_seconds * rate) if max_seconds is not None else None
     if path.suffix == ".pcm":
         raw = np.frombuffer(path.read_bytes()[:path.stat().st_size // 2 * 2], dtype="<i2")
         if not raw.size:
@@ -114,14 +116,19 @@ def read_audio(path: Path, rate: int) -> np.ndarray:
                 raise GenerationFailed("the audio input has no audio stream")
             resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
             chunks: list[np.ndarray] = []
+            decoded = 0
             for frame in container.decode(container.streams.audio[0]):
-                chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+                    decoded += chunks[-1].size
+                if limit is not None and decoded >= limit:
+                    break
             chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))
     except av.FFmpegError as exc:
         raise GenerationFailed(f"the audio input could not be decoded: {exc}") from exc
     if not chunks:
         raise GenerationFailed("the audio input contains no samples")
-    return np.concatenate(chunks).astype(np.float32)
+    return np.concatenate(chunks).astype(np.float32)[:limit]
 
 
 class VideoWriter:

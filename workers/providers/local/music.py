@@ -75,6 +75,11 @@ def _master(mix: np.ndarray) -> np.ndarray:
     return mix
 
 
+def finish(mix: np.ndarray, space: float, seed: int, total: int) -> np.ndarray:
+    """A ``(2, n)`` mix with reverb (send ``space``), cut to ``total`` samples and mastered, as ``(total, 2)``."""
+    return _master(_reverb(mix, space, seed)[:, :total]).T.copy()
+
+
 def render_music(prompt: str | None, seconds: float, seed: int,
                  progress: Callable[[float], None] | None = None) -> tuple[np.ndarray, int]:
     """A piece of exactly ``seconds``; returns ``(samples, channels)`` float32 and the rate."""
@@ -86,5 +91,4 @@ def render_music(prompt: str | None, seconds: float, seed: int,
         mix = render_events(events, total + int(RATE * 0.5), progress)
     finally:
         instruments.note.cache_clear()  # notes are reused within a piece, rarely across pieces
-    mix = _reverb(mix, style.space, seed)[:, :total]
-    return _master(mix).T.copy(), RATE
+    return finish(mix, style.space, seed, total), RATE

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.jobs.modes import Mode
+from shared.jobs.modes import MUSIC_SECONDS, Mode
 from shared.media.voices import DEFAULT_VOICE_ID
 
 from ..base import GenerationFailed, GenerationRequest, JobContext, Output
@@ -18,10 +18,12 @@ from .avatar import render_talking_video
 from .encode import AAC_RATE, AUDIO_TYPES, read_audio, resample, write_audio
 from .image import PNG_LEVEL, render_images
 from .inputs import load_image
+from .instruments import RATE as MUSIC_RATE
 from .motion import Framing, animate_picture
 from .music import render_music
 from .prompt import stable_int
 from .restyle import restyle
+from .rework import rework
 from .transcribe import transcribe
 from .video_restyle import Rework, restyle_video
 
@@ -63,7 +65,7 @@ class LocalProvider:
             "text_to_image": self._text_to_image, "image_to_image": self._image_to_image,
             "audio": self._audio, "music": self._music, "image_to_video": self._image_to_video,
             "text_to_video": self._text_to_video, "transcription": self._transcription,
-            "video_to_video": self._video_to_video,
+            "video_to_video": self._video_to_video, "audio_to_audio": self._audio_to_audio,
         }
 
     def generate(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
@@ -153,3 +155,14 @@ class LocalProvider:
             raise GenerationFailed("video_to_video needs an input video")
         restyle_video(source.path, path, rework, source.duration_seconds, _stage(ctx, 0, 100))
         return [Output(path, "video/mp4", "video")]
+
+    def _audio_to_audio(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
+        fmt, params = _audio_format(request), request.params
+        limit = min(float(params.get("duration_seconds", MUSIC_SECONDS.high)), MUSIC_SECONDS.high)
+        source = read_audio(_input(request, "audio"), MUSIC_RATE, max_seconds=limit)
+        ctx.progress(10)
+        samples, rate = rework(source, request.prompt, float(params.get("strength", 0.5)), _seed(request),
+                               _stage(ctx, 10, 85))
+        ctx.check_cancelled()
+        path = ctx.workdir / f"music.{fmt}"
+        return [Output(path, write_audio(path, samples, rate, fmt), "audio")]
