@@ -169,15 +169,17 @@ class Server:
 
 
 @contextmanager
-def api_server(log_path: Path, app: str = "api.app:create_app", env: dict[str, str] | None = None) -> Iterator[Server]:
-    """An ASGI app factory (by default the API) under uvicorn in a subprocess on a free loopback port.
+def api_server(log_path: Path, app: str = "api.app:create_app", env: dict[str, str] | None = None,
+               checkout: Path = ROOT) -> Iterator[Server]:
+    """An ASGI app factory (by default the API) under uvicorn in a subprocess on a free loopback port,
+    run from ``checkout`` (its code first on the path: another checkout serves as a baseline).
 
     Atelier and every bare baseline run with the same settings (``UVICORN``)."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1", "--port", str(port),
                *UVICORN]
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        process = subprocess.Popen(command, cwd=checkout, stdout=log, stderr=subprocess.STDOUT,
                                    env={**os.environ, **(env or {})})
     try:
         url = f"http://127.0.0.1:{port}"

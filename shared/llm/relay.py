@@ -126,10 +126,25 @@ def _stream_error(message: str) -> bytes:
                                       "code": "SERVICE_UNAVAILABLE"}}))
 
 
+#: After ``[DONE]``, how long the upstream gets to end its body (the terminating chunk follows at
+#: once): read to its end, the connection goes back to the pool instead of being closed.
+_DRAIN_SECONDS = 1.0
+
+
+async def _drain(events: AsyncIterator[Any]) -> None:
+    with anyio.move_on_after(_DRAIN_SECONDS):
+        try:
+            async for _ in events:
+                pass
+        except (httpx.HTTPError, ValueError):
+            pass  # the connection is closed instead of reused
+
+
 async def _events(response: httpx.Response, charge: RequestCharge, want_usage: bool) -> AsyncIterator[bytes]:
     tally, finished, gone = _Tally(), False, False
+    events = EventSource(response).aiter_sse()
     try:
-        async for event in EventSource(response).aiter_sse():
+        async for event in events:
             if event.data == "[DONE]":
                 await charge.confirm()  # the hold is committed by now (it began before the upstream call)
                 finished = True
@@ -156,10 +171,17 @@ async def _events(response: httpx.Response, charge: RequestCharge, want_usage: b
         raise
     finally:
         with anyio.CancelScope(shield=True):
+            if finished:
+                await _drain(events)
             await response.aclose()
-        if finished or gone:
-            await charge.settle(tool_calls=len(tally.calls), usage=tally.usage, incomplete=not finished)
-        else:
-            await charge.release("upstream stream failed")
+        await _close_charge(charge, tally, finished, gone)
     if finished:
         yield _DONE
+
+
+async def _close_charge(charge: RequestCharge, tally: _Tally, finished: bool, gone: bool) -> None:
+    """A stream that ended (or whose client went away) is charged; one the upstream broke is not."""
+    if finished or gone:
+        await charge.settle(tool_calls=len(tally.calls), usage=tally.usage, incomplete=not finished)
+    else:
+        await charge.release("upstream stream failed")

@@ -15,7 +15,8 @@ message, so concurrent tests need no shared switches:
   they were relayed without waiting for the rest;
 - anything else: the answer ``echo: <message>``, streamed word by word.
 
-Every request is recorded (``requests``) after its key is checked (wrong key: 401).
+Every request is recorded (``requests``) after its key is checked (wrong key: 401), and every
+accepted connection counted (``connections``).
 
     with FakeOpenAI() as fake:
         fake.base_url, fake.key
@@ -91,6 +92,10 @@ class _Handler(BaseHTTPRequestHandler):
     # As real servers do: each event goes out when written, not after the reader's delayed ACK.
     disable_nagle_algorithm = True
     server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.fake.note_connection()
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -209,6 +214,8 @@ class FakeOpenAI:
         self.disconnects: list[tuple[int, int]] = []
         self.disconnected = threading.Event()
         self.gate = threading.Event()
+        #: Connections accepted so far (a client that keeps its connections alive opens few).
+        self.connections = 0
 
     @property
     def base_url(self) -> str:
@@ -217,6 +224,10 @@ class FakeOpenAI:
     def record(self, path: str, body: dict[str, Any]) -> None:
         with self._lock:
             self.requests.append((path, body))
+
+    def note_connection(self) -> None:
+        with self._lock:
+            self.connections += 1
 
     def note_disconnect(self, sent: int, planned: int) -> None:
         with self._lock:

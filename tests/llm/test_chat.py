@@ -95,6 +95,21 @@ def test_a_stream_with_usage_ends_with_the_credits_used_and_counts_streamed_tool
     assert ledger_sum(caller.account_id) == (47, 47)
 
 
+def test_streams_read_to_their_end_keep_the_upstream_connection_alive(live_server, fake_openai, caller):
+    client = sdk(live_server, caller)
+
+    def stream(n: int) -> str:
+        chunks = client.chat.completions.create(model=MODEL, stream=True,
+                                                messages=[{"role": "user", "content": f"kept alive {n}"}])
+        return "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+
+    assert stream(0) == "echo: kept alive 0"
+    opened = fake_openai.connections
+    assert [stream(n) for n in range(1, 4)] == [f"echo: kept alive {n}" for n in range(1, 4)]
+    # The relay read each upstream body past [DONE] to its end, so its pooled connection was reused.
+    assert fake_openai.connections == opened
+
+
 def test_a_client_that_disconnects_ends_the_upstream_request(live_server, fake_openai, caller):
     fake_openai.disconnected.clear()
     stream = sdk(live_server, caller).chat.completions.create(
