@@ -1,4 +1,10 @@
-"""Waiting for a job to end without holding a thread or a database connection."""
+"""Waiting for a job to end without holding a thread or a database connection.
+
+A long poll (``GET /v1/jobs/{id}?wait=N``) registers with the process's job-event hub, reads the
+job's status alone (one small read), and then keeps nothing but the job id, its status and the
+newest event. When the job's event comes, every waiter of the job answers with the same bytes:
+the event's view is validated and serialized once (``job_body``), not once per waiter.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +13,63 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import TypeAdapter
 
-from shared.db.session import session_scope
+from api.schemas import Job
+from shared.db.session import autocommit_connection, session_scope
 from shared.jobs import service
+from shared.jobs.events import JobEvent, JobEventHub, JobEventWaiter
 from shared.settings import get_settings
 from shared.views import TERMINAL, job_view
+
+_JOB = TypeAdapter(Job)
 
 
 def read_job(account_id: str, job_id: str) -> dict[str, Any]:
     with session_scope() as session:
         return job_view(service.get_job(session, account_id, job_id), get_settings().base_url)
+
+
+def read_status(account_id: str, job_id: str) -> str:
+    """The job's status alone: one statement, no transaction around it (404 if not the caller's)."""
+    with autocommit_connection() as connection:
+        return service.job_status(connection, account_id, job_id)
+
+
+def job_body(view: dict[str, Any]) -> bytes:
+    """The JSON body FastAPI answers for ``response_model=Job``: validated, then serialized."""
+    return _JOB.dump_json(_JOB.validate_python(view), by_alias=True)
+
+
+def job_response(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
+
+
+async def _newest(waiter: JobEventWaiter, status: str, seconds: float) -> JobEvent | None:
+    """The newest event until one is terminal or ``seconds`` pass (None if there was none)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    newest = None
+    while status not in TERMINAL and (remaining := deadline - loop.time()) > 0:
+        event = await waiter.next(remaining)
+        if event is None:
+            break
+        newest, status = event, event.status or status
+    return newest
+
+
+async def long_poll(hub: JobEventHub, account_id: str, job_id: str, seconds: float) -> Response:
+    """The job once it is terminal, or as it is after ``seconds``, as a response body shared by
+    every waiter woken by the same event."""
+    async with hub.subscribe(job_id) as waiter:
+        # Subscribed before reading, so a completion between the read and the wait is not missed.
+        status = await run_in_threadpool(read_status, account_id, job_id)
+        event = None if status in TERMINAL else await _newest(waiter, status, seconds)
+    if event is not None and event.view is not None:
+        return job_response(event.derive(job_body))
+    # Terminal before we waited, a quiet job, or a progress report (no view): read it as it is.
+    return job_response(job_body(await run_in_threadpool(read_job, account_id, job_id)))
 
 
 async def wait_for_job(request: Request, account_id: str, job_id: str, seconds: float) -> dict[str, Any]:
@@ -34,6 +87,6 @@ async def wait_for_job(request: Request, account_id: str, job_id: str, seconds: 
             event = await waiter.next(remaining)
             if event is None:
                 break
-            if event.get("status") in TERMINAL:
-                view = event.get("job") or await run_in_threadpool(read_job, account_id, job_id)
+            if event.status in TERMINAL:
+                view = event.view or await run_in_threadpool(read_job, account_id, job_id)
     return view

@@ -12,7 +12,7 @@ from api.deps import DB, AppSettings, Auth, CatalogDep, StorageDep
 from api.idempotent import answer
 from api.openapi import AUTHENTICATED, errors
 from api.schemas import Job, JobStatus, Page, Redelivery, WebhookDelivery, page
-from api.waiting import read_job, wait_for_job
+from api.waiting import long_poll, read_job, read_status
 from shared.jobs import lifecycle, service
 from shared.jobs.modes import JobRequest, Mode
 from shared.jobs.submit import submit
@@ -44,12 +44,12 @@ def list_jobs(principal: Auth, db: DB, settings: AppSettings,
 @router.get("/{job_id}", response_model=Job, responses=errors(*AUTHENTICATED, 404))
 async def get_job(job_id: str, principal: Auth, request: Request,
                   wait: Annotated[float | None, Query(ge=0, le=60)] = None,
-                  poll: bool = False) -> dict[str, Any]:
+                  poll: bool = False) -> Any:
     """The job; with ``wait``/``poll`` the request sleeps on a job event (no connection, no thread)."""
     seconds = wait if wait is not None else (30.0 if poll else 0.0)
     if seconds <= 0:
         return await run_in_threadpool(read_job, principal.account_id, job_id)
-    return await wait_for_job(request, principal.account_id, job_id, seconds)
+    return await long_poll(request.state.events, principal.account_id, job_id, seconds)
 
 
 def _sse(view: dict[str, Any]) -> str:
@@ -66,7 +66,7 @@ class EventStream(StreamingResponse):
                          "or progress; the stream ends at a terminal state. Comments keep it alive.",
           "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
 async def job_events(job_id: str, principal: Auth, request: Request) -> StreamingResponse:
-    await run_in_threadpool(read_job, principal.account_id, job_id)  # 404 before the stream starts
+    await run_in_threadpool(read_status, principal.account_id, job_id)  # 404 before the stream starts
     hub = request.state.events
 
     async def stream() -> AsyncIterator[str]:
@@ -81,10 +81,14 @@ async def job_events(job_id: str, principal: Auth, request: Request) -> Streamin
                         return
                     yield ": keep-alive\n\n"
                     continue
-                view = event.get("job") or await run_in_threadpool(read_job, principal.account_id, job_id)
+                if event.view is not None:  # one serialization per event, shared by its streams
+                    view, chunk = event.view, event.derive(_sse)
+                else:
+                    view = await run_in_threadpool(read_job, principal.account_id, job_id)
+                    chunk = _sse(view)
                 if (view["status"], view["progress"]) != last:
                     last = (view["status"], view["progress"])
-                    yield _sse(view)
+                    yield chunk
 
     return EventStream(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import sys
 import time
 
@@ -57,8 +58,15 @@ async def measure(run: Stack, args: argparse.Namespace) -> list[Row]:
     return rows
 
 
+def raise_open_files_limit() -> None:
+    """P4's long polls hold one socket each, here and (inherited) in the servers: up to the hard limit."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def main() -> None:
     args = parse()
+    raise_open_files_limit()
     with stack() as run:
         rows = asyncio.run(measure(run, args))
     print_table(sorted(rows, key=lambda row: ROWS.index(row.id)))

@@ -17,8 +17,11 @@ publishing never fails the caller.
 
 Each API process runs one ``JobEventHub``: one Redis connection subscribed to the
 channel, and an in-memory map from job id to the waiters of the requests currently
-long-polling or streaming that job. A waiting request holds an ``asyncio.Queue``, not a
-database connection, a thread or a Redis connection. Typical use::
+long-polling or streaming that job. A waiting request holds a ``JobEventWaiter`` (a few
+slots), not a database connection, a thread or a Redis connection. An event is decoded once
+per process, and only if someone here waits for its job; all waiters of the job get the same
+``JobEvent`` (read-only), and what they derive from it (a response body) is computed once
+(``JobEvent.derive``). Typical use::
 
     # lifespan
     hub = JobEventHub(settings.require_redis_url())
@@ -29,10 +32,11 @@ database connection, a thread or a Redis connection. Typical use::
     # long-poll: register first, then read, so a change between the read and the
     # wait still wakes us
     async with hub.subscribe(job_id) as waiter:
-        job = await load_job(job_id)
-        while not job.is_terminal and (left := deadline - loop.time()) > 0:
-            if await waiter.next(timeout=left) is not None:
-                job = await load_job(job_id)
+        status = await read_status(job_id)
+        while status not in TERMINAL and (left := deadline - loop.time()) > 0:
+            if (event := await waiter.next(timeout=left)) is None:
+                break
+            status = event.status
 """
 
 from __future__ import annotations
@@ -42,9 +46,9 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 import redis.asyncio as aioredis
@@ -62,6 +66,7 @@ from shared.views import job_view
 from shared.webhooks import outbox
 
 CHANNEL = "atelier:job-events"
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -116,31 +121,101 @@ def transition(session: Session, job: Job) -> None:
         outbox.enqueue_event(session, job, event_type, view)
 
 
+class JobEvent:
+    """One decoded job event, shared by every waiter of its job in this process: decoded once,
+    read-only for everyone (``view`` included), and anything derived from it (a response body)
+    computed once with ``derive``."""
+
+    __slots__ = ("job_id", "status", "progress", "ts", "view", "_derived")
+
+    def __init__(self, job_id: str, status: str | None, progress: Any, ts: Any,
+                 view: dict[str, Any] | None) -> None:
+        self.job_id = job_id
+        self.status = status
+        self.progress = progress
+        self.ts = ts
+        #: The job's public view as committed (transitions carry it; progress reports do not).
+        self.view = view
+        self._derived: dict[Callable[[dict[str, Any]], Any], Any] | None = None
+
+    @classmethod
+    def of(cls, data: Any) -> JobEvent | None:
+        """The event in a published message, or None when it is not one."""
+        try:
+            raw = json.loads(data)
+        except (TypeError, ValueError):
+            return None
+        job_id = raw.get("job_id") if isinstance(raw, dict) else None
+        if not isinstance(job_id, str):
+            return None
+        view = raw.get("job")
+        return cls(job_id, raw.get("status"), raw.get("progress"), raw.get("ts"),
+                   view if isinstance(view, dict) else None)
+
+    def derive(self, fn: Callable[[dict[str, Any]], T]) -> T:
+        """``fn(view)``, computed for the first waiter that asks and shared with the others."""
+        assert self.view is not None, "only events that carry the job's view"
+        derived = self._derived
+        if derived is None:
+            derived = self._derived = {}
+        if fn not in derived:
+            derived[fn] = fn(self.view)
+        result: T = derived[fn]
+        return result
+
+
+def _expire(wake: asyncio.Future[None]) -> None:
+    if not wake.done():
+        wake.set_result(None)
+
+
 class JobEventWaiter:
-    """The events of one job, for one waiting request."""
+    """The events of one job, for one waiting request: a few slots, no queue until an event is
+    pending, a future only while someone awaits ``next``."""
+
+    __slots__ = ("job_id", "_max_pending", "_pending", "_wake")
 
     def __init__(self, job_id: str, max_pending: int) -> None:
         self.job_id = job_id
-        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(max_pending)
+        self._max_pending = max_pending
+        self._pending: list[JobEvent] | None = None
+        self._wake: asyncio.Future[None] | None = None
 
-    async def next(self, timeout: float) -> dict[str, Any] | None:
+    async def next(self, timeout: float) -> JobEvent | None:
         """The next event for the job, or None if none arrives within ``timeout`` seconds."""
-        if timeout <= 0:
-            try:
-                return self._queue.get_nowait()
-            except asyncio.QueueEmpty:
-                return None
+        if self._pending or timeout <= 0:
+            return self._take()
+        loop = asyncio.get_running_loop()
+        wake = self._wake = loop.create_future()
+        timer = loop.call_later(timeout, _expire, wake)
         try:
-            async with asyncio.timeout(timeout):
-                return await self._queue.get()
-        except TimeoutError:
-            return None
+            await wake
+        finally:
+            timer.cancel()
+            self._wake = None
+        return self._take()
 
-    def _deliver(self, event: dict[str, Any]) -> None:
-        if self._queue.full():
-            # Events are "look again" signals: a slow reader needs the newest, not all of them.
-            self._queue.get_nowait()
-        self._queue.put_nowait(event)
+    def _take(self) -> JobEvent | None:
+        pending = self._pending
+        if not pending:
+            return None
+        event = pending.pop(0)
+        if not pending:
+            self._pending = None
+        return event
+
+    def _deliver(self, event: JobEvent) -> None:
+        pending = self._pending
+        if pending is None:
+            self._pending = [event]
+        else:
+            if len(pending) >= self._max_pending:
+                # Events are "look again" signals: a slow reader needs the newest, not all of them.
+                del pending[0]
+            pending.append(event)
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
 
 
 class JobEventHub:
@@ -286,16 +361,13 @@ class JobEventHub:
         named = _job_id_of(message.get("data"))
         if named is not None and named not in self._waiters:
             return  # nobody here waits for that job: not worth decoding
-        try:
-            event = json.loads(message["data"])
-        except (TypeError, ValueError):
-            event = None
-        job_id = event.get("job_id") if isinstance(event, dict) else None
-        if not isinstance(job_id, str):
+        event = JobEvent.of(message.get("data"))
+        if event is None:
             log.warning("job events: ignored malformed message %.200r", message.get("data"))
             return
-        for waiter in tuple(self._waiters.get(job_id, ())):
-            waiter._deliver(dict(event))  # a copy each: one reader's edits never reach another
+        # Decoded once; every waiter of the job gets the same (read-only) event.
+        for waiter in tuple(self._waiters.get(event.job_id, ())):
+            waiter._deliver(event)
 
     def _backoff(self) -> float:
         ceiling = min(self._max_backoff, 0.1 * 2 ** min(self._failures, 10))

@@ -12,7 +12,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
 from shared import queue
@@ -103,6 +103,15 @@ def get_job(session: Session, account_id: str, job_id: str, *, lock: bool = Fals
     if job is None:
         raise NotFound(f"No job {job_id}.")
     return job
+
+
+def job_status(connection: Connection | Session, account_id: str, job_id: str) -> str:
+    """The job's status alone (a long poll's registration needs nothing more)."""
+    status = connection.execute(select(Job.status).where(Job.id == job_id, Job.account_id == account_id)
+                                ).scalar_one_or_none()
+    if status is None:
+        raise NotFound(f"No job {job_id}.")
+    return str(status)
 
 
 def list_jobs(session: Session, account_id: str, *, limit: int, after: str | None,

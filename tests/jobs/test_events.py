@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from shared.embedded import free_port
-from shared.jobs.events import CHANNEL, JobEventHub, JobEventWaiter, publish_job_event, publisher_client
+from shared.jobs.events import CHANNEL, JobEvent, JobEventHub, JobEventWaiter, publish_job_event, publisher_client
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ async def running_hub(redis_url: str, channel: str, **options: object) -> AsyncI
 
 async def next_status(waiter: JobEventWaiter) -> str | None:
     event = await waiter.next(timeout=10)
-    return None if event is None else event["status"]
+    return None if event is None else event.status
 
 
 def subscriber_count(client: redis.Redis, channel: str) -> int:
@@ -54,7 +54,7 @@ def subscriber_count(client: redis.Redis, channel: str) -> int:
 
 
 def test_published_event_wakes_the_waiter(redis_url: str, client: redis.Redis, channel: str) -> None:
-    async def scenario() -> dict | None:
+    async def scenario() -> JobEvent | None:
         async with running_hub(redis_url, channel) as hub, hub.subscribe("job_a") as waiter:
             publish_job_event(client, "job_a", "running", 40, channel=channel)
             return await waiter.next(timeout=10)
@@ -62,16 +62,16 @@ def test_published_event_wakes_the_waiter(redis_url: str, client: redis.Redis, c
     event = asyncio.run(scenario())
 
     assert event is not None
-    assert event["job_id"] == "job_a"
-    assert event["status"] == "running"
-    assert event["progress"] == 40
-    assert isinstance(event["ts"], float)
+    assert event.job_id == "job_a"
+    assert event.status == "running"
+    assert event.progress == 40
+    assert isinstance(event.ts, float)
 
 
 def test_events_of_other_jobs_do_not_wake_the_waiter(
     redis_url: str, client: redis.Redis, channel: str
 ) -> None:
-    async def scenario() -> tuple[dict | None, dict | None, dict | None]:
+    async def scenario() -> tuple[JobEvent | None, JobEvent | None, JobEvent | None]:
         async with running_hub(redis_url, channel) as hub:
             async with hub.subscribe("job_a") as waiter_a, hub.subscribe("job_b") as waiter_b:
                 publish_job_event(client, "job_b", "completed", 100, channel=channel)
@@ -85,12 +85,12 @@ def test_events_of_other_jobs_do_not_wake_the_waiter(
     for_a, for_b, later_for_a = asyncio.run(scenario())
 
     assert for_a is None
-    assert for_b is not None and for_b["job_id"] == "job_b"
-    assert later_for_a is not None and later_for_a["job_id"] == "job_a"
+    assert for_b is not None and for_b.job_id == "job_b"
+    assert later_for_a is not None and later_for_a.job_id == "job_a"
 
 
 def test_waiter_times_out_with_none(redis_url: str, channel: str) -> None:
-    async def scenario() -> tuple[dict | None, dict | None]:
+    async def scenario() -> tuple[JobEvent | None, JobEvent | None]:
         async with running_hub(redis_url, channel) as hub, hub.subscribe("job_quiet") as waiter:
             return await waiter.next(timeout=0.2), await waiter.next(timeout=0)
 
@@ -137,7 +137,7 @@ def test_hub_resubscribes_after_its_connection_is_killed(
     def hub_connection_ids() -> list[str]:
         return [c["id"] for c in client.client_list(_type="pubsub") if c.get("name") == name]
 
-    async def scenario() -> dict | None:
+    async def scenario() -> JobEvent | None:
         async with running_hub(redis_url, channel, client_name=name) as hub, hub.subscribe("job_k") as waiter:
             (old_id,) = hub_connection_ids()
             assert client.client_kill_filter(_id=old_id, _type="pubsub") == 1
@@ -158,11 +158,11 @@ def test_hub_resubscribes_after_its_connection_is_killed(
 
     event = asyncio.run(scenario())
 
-    assert event is not None and event["job_id"] == "job_k"
+    assert event is not None and event.job_id == "job_k"
 
 
 def test_default_channel_carries_events(redis_url: str, client: redis.Redis) -> None:
-    async def scenario() -> dict | None:
+    async def scenario() -> JobEvent | None:
         hub = JobEventHub(redis_url)
         await hub.start()
         try:
@@ -174,11 +174,11 @@ def test_default_channel_carries_events(redis_url: str, client: redis.Redis) -> 
 
     event = asyncio.run(scenario())
 
-    assert event is not None and event["status"] == "completed"
+    assert event is not None and event.status == "completed"
 
 
 def test_malformed_messages_are_ignored(redis_url: str, client: redis.Redis, channel: str) -> None:
-    async def scenario() -> dict | None:
+    async def scenario() -> JobEvent | None:
         async with running_hub(redis_url, channel) as hub, hub.subscribe("job_m") as waiter:
             client.publish(channel, "not json")
             client.publish(channel, json.dumps(["job_m"]))
@@ -188,7 +188,7 @@ def test_malformed_messages_are_ignored(redis_url: str, client: redis.Redis, cha
 
     event = asyncio.run(scenario())
 
-    assert event is not None and event["progress"] == 1
+    assert event is not None and event.progress == 1
 
 
 def test_only_events_of_watched_jobs_are_decoded(redis_url: str, client: redis.Redis, channel: str,
@@ -205,7 +205,7 @@ def test_only_events_of_watched_jobs_are_decoded(redis_url: str, client: redis.R
             client.publish(channel, json.dumps({"status": "running", "progress": 2, "job_id": "job_w"}))
             publish_job_event(client, "job_w", "running", 3, channel=channel)
             events = [await waiter.next(timeout=10), await waiter.next(timeout=10)]
-            return [event["progress"] for event in events if event is not None]
+            return [event.progress for event in events if event is not None]
 
     assert asyncio.run(scenario()) == [2, 3]
     assert not [data for data in decoded if "job_other" in data]
@@ -223,7 +223,7 @@ def test_a_slow_reader_keeps_the_newest_events(redis_url: str, client: redis.Red
                 assert await marker.next(timeout=10) is not None
                 received = []
                 while (event := await slow.next(timeout=0)) is not None:
-                    received.append(event["progress"])
+                    received.append(event.progress)
                 return received
 
     assert asyncio.run(scenario()) == [8, 9, 100]
@@ -248,7 +248,7 @@ class SilentPubSub:
         self.pings = 0
         self._pending: list[dict] = []
 
-    async def get_message(self, timeout: float) -> dict | None:
+    async def get_message(self, timeout: float) -> JobEvent | None:
         if self._pending:
             return self._pending.pop()
         await asyncio.sleep(timeout)
@@ -290,3 +290,53 @@ def test_hub_starts_and_stops_while_redis_is_down(channel: str) -> None:
         return subscribed, 0 if event is None else 1
 
     assert asyncio.run(scenario()) == (False, 0)
+
+
+def test_waiters_of_one_job_share_one_decoded_event(redis_url: str, client: redis.Redis, channel: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    decoded: list[str] = []
+    loads = json.loads
+    monkeypatch.setattr(json, "loads", lambda data, **kw: decoded.append(data) or loads(data, **kw))
+    rendered: list[dict] = []
+
+    def render(view: dict) -> bytes:
+        rendered.append(view)
+        return json.dumps(view).encode()
+
+    async def scenario() -> tuple[list[JobEvent | None], set[bytes]]:
+        async with running_hub(redis_url, channel) as hub, AsyncExitStack() as stack:
+            waiters = [await stack.enter_async_context(hub.subscribe("job_many")) for _ in range(500)]
+            publish_job_event(client, "job_many", "completed", 100, channel=channel,
+                              job={"id": "job_many", "status": "completed"})
+            events = await asyncio.gather(*(waiter.next(timeout=10) for waiter in waiters))
+            return events, {event.derive(render) for event in events if event is not None}
+
+    events, bodies = asyncio.run(scenario())
+
+    first = events[0]
+    assert first is not None and first.status == "completed" and first.view == {"id": "job_many",
+                                                                                  "status": "completed"}
+    assert all(event is first for event in events)  # one object for all 500 waiters
+    assert len([data for data in decoded if "job_many" in data]) == 1
+    assert len(rendered) == 1 and bodies == {b'{"id": "job_many", "status": "completed"}'}
+
+
+def test_a_waiter_leaving_does_not_disturb_the_others(redis_url: str, client: redis.Redis, channel: str) -> None:
+    async def scenario() -> tuple[bool, JobEvent | None, int]:
+        async with running_hub(redis_url, channel) as hub, hub.subscribe("job_l") as stays:
+            async def leaves() -> None:
+                async with hub.subscribe("job_l") as waiter:
+                    await waiter.next(timeout=30)
+
+            gone = asyncio.create_task(leaves())
+            await asyncio.sleep(0.05)  # let it register and sleep on its event
+            gone.cancel()  # its client hung up
+            await asyncio.gather(gone, return_exceptions=True)
+            publish_job_event(client, "job_l", "running", 7, channel=channel)
+            return gone.cancelled(), await stays.next(timeout=10), hub.waiter_count
+
+    cancelled, event, count = asyncio.run(scenario())
+
+    assert cancelled
+    assert event is not None and event.progress == 7
+    assert count == 1
