@@ -12,7 +12,22 @@ from api import errors, openapi
 from api.limits import RequestLimits
 from api.middleware import ResponseHeaders, install_log_redaction
 from api.request_context import RequestContext
-from api.routers import account, assets, audio, auth, chat, jobs, keys, models, ops, plans, providers, usage, videos
+from api.routers import (
+    account,
+    assets,
+    audio,
+    auth,
+    chat,
+    images,
+    jobs,
+    keys,
+    models,
+    ops,
+    plans,
+    providers,
+    usage,
+    videos,
+)
 from shared import metrics
 from shared.jobs.events import JobEventHub
 from shared.llm.upstream import new_client
@@ -49,6 +64,7 @@ def create_app() -> FastAPI:
     app.add_middleware(RequestLimits)
     app.add_middleware(ResponseHeaders)
     app.add_middleware(RequestContext)  # outermost: every line of the request carries its id
-    for module in (ops, auth, account, plans, usage, keys, assets, jobs, models, providers, chat, audio, videos):
+    for module in (ops, auth, account, plans, usage, keys, assets, jobs, models, providers, chat, audio, videos,
+                   images):
         app.include_router(module.router)
     return app

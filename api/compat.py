@@ -103,11 +103,12 @@ def is_multipart(request: Request) -> bool:
     return request.headers.get("content-type", "").lower().startswith("multipart/form-data")
 
 
-def validate(model: type[M], fields: dict[str, Any]) -> M:
+def validate(model: type[M], fields: dict[str, Any], *, strict: bool | None = None) -> M:
     """``fields`` as ``model``; errors in the contract's shape, naming each field (an unknown
-    one "is not accepted" when the model forbids extras)."""
+    one "is not accepted" when the model forbids extras). ``strict=False`` for multipart
+    fields, which arrive as strings (``n=2``)."""
     try:
-        return model.model_validate(fields)
+        return model.model_validate(fields, strict=strict)
     except PydanticValidationError as exc:
         raise describe_errors(exc.errors(), ()) from None
 

@@ -120,6 +120,26 @@ class CreditsUsage(_Resource):
     credits_used: int
     credits_breakdown: list[CreditsLine]
 
+
+class ImageData(_Resource):
+    """One image: ``url`` (signed, works without a key until it expires) or ``b64_json``."""
+
+    url: str | None = None
+    b64_json: str | None = None
+    revised_prompt: str | None
+    width: int
+    height: int
+
+
+class ImagesResponse(_Resource):
+    """OpenAI's ``ImagesResponse``, with Atelier's ``model`` and credits ``usage``."""
+
+    #: Unix seconds.
+    created: int
+    data: list[ImageData]
+    model: str
+    usage: CreditsUsage
+
 class WebhookDelivery(_Resource):
     id: str
     object: Literal["webhook_delivery"]

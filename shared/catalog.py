@@ -26,8 +26,16 @@ import yaml
 
 from shared.credits.pricing import PriceRule
 from shared.errors import ModelNotFound, ValidationError
-from shared.jobs.modes import MODE_NAMES, MUSIC_SECONDS, TRANSCRIPTION_MAX_SECONDS, VIDEO_SECONDS, Mode, spec_for
-from shared.jobs.requests import AudioFormat, Size
+from shared.jobs.modes import (
+    MAX_COMPAT_IMAGES,
+    MODE_NAMES,
+    MUSIC_SECONDS,
+    TRANSCRIPTION_MAX_SECONDS,
+    VIDEO_SECONDS,
+    Mode,
+    spec_for,
+)
+from shared.jobs.requests import AudioFormat, ImageQuality, Size
 from shared.media.voices import VOICE_IDS
 from shared.settings import Settings, get_settings
 
@@ -90,9 +98,11 @@ def _local(model_id: str, mode: Mode, **caps: Any) -> ModelSpec:
 
 
 BUILTIN: tuple[ModelSpec, ...] = (
-    _local("local/sketch-1", "text_to_image", sizes=list(get_args(Size)),
-           max_images=4, output="image/png"),
-    _local("local/remix-1", "image_to_image", output="image/png"),
+    _local("local/sketch-1", "text_to_image", sizes=list(get_args(Size)), max_images=MAX_COMPAT_IMAGES,
+           styles=["vivid", "natural"], qualities=list(get_args(ImageQuality)), upscale=["2x", "4x"],
+           output="image/png"),
+    _local("local/remix-1", "image_to_image", sizes=list(get_args(Size)), max_images=MAX_COMPAT_IMAGES, mask=True,
+           output="image/png"),
     _local("local/voice-1", "audio", voices=list(VOICE_IDS), output_formats=list(get_args(AudioFormat)),
            speed=[0.25, 4]),
     _local("local/compose-1", "music", max_duration_seconds=MUSIC_SECONDS.high,

@@ -29,29 +29,60 @@ from shared.catalog import Catalog
 from shared.errors import AtelierError, JobAborted, ServiceUnavailable, ValidationError
 from shared.jobs import submit as jobs_submit
 from shared.jobs.requests import JobRequestBase
+from shared.jobs.submit import Upload
 from shared.settings import Settings
 from shared.storage.base import Storage
 
 #: Job statuses in which a compatible call answers ``202`` with the job.
 PENDING = frozenset({"queued", "running"})
-#: Job error codes caused by the request rather than by Atelier or a provider's health.
-_CALLER_FAULTS = frozenset({"UPSTREAM_REJECTED"})
+#: Job error codes caused by the request rather than by Atelier or a provider's health, with
+#: how the 400 a synchronous call answers for them begins.
+_CALLER_FAULTS = {"UPSTREAM_REJECTED": "The provider refused the request",
+                  "INVALID_INPUT": "An input cannot be used"}
 
 
 def submit(session: Session, storage: Storage, settings: Settings, catalog: Catalog, account_id: str,
            request: JobRequestBase, *, endpoint: str, idempotency_key: str | None = None,
-           api_key_id: str | None = None, answer_shape: Mapping[str, Any] | None = None) -> idempotency.Outcome:
+           api_key_id: str | None = None, answer_shape: Mapping[str, Any] | None = None,
+           uploads: Mapping[str, Upload] | None = None, field_names: Mapping[str, str] | None = None,
+           ) -> idempotency.Outcome:
     """Create the job for a compatible request, in the caller's transaction: its view is in
     ``Outcome.body`` (``Outcome.replayed`` when an ``Idempotency-Key`` repeat found the first).
 
     ``endpoint`` (``"POST /v1/images/generations"``) scopes the Idempotency-Key.
     ``answer_shape`` holds the request fields that shape the answer but are not part of the job
     (``response_format``): a repeat of the key that differs in them is ``422`` too.
-    Raises what ``POST /v1/jobs`` raises: 400 (fields, model, input URLs), 402, 409, 422, 429.
+    ``uploads``: files sent with the request, by the job field they fill
+    (``{"input_image_asset_id": Upload(file, name)}``; the request holds a placeholder id there).
+    ``field_names`` maps job request fields to the compatible request's
+    (``{"input_image_url": "image"}``), so errors name the field the caller sent.
+    Raises what ``POST /v1/jobs`` raises: 400 (fields, model, input URLs), 402, 409, 413, 415,
+    422, 429.
     """
-    return jobs_submit.submit(session, storage, account_id, request, catalog, settings,
-                              idempotency_key=idempotency_key, api_key_id=api_key_id, endpoint=endpoint,
-                              fingerprint_extra=answer_shape)
+    try:
+        return jobs_submit.submit(session, storage, account_id, request, catalog, settings,
+                                  idempotency_key=idempotency_key, api_key_id=api_key_id, endpoint=endpoint,
+                                  fingerprint_extra=answer_shape, uploads=uploads)
+    except AtelierError as exc:
+        raise renamed(exc, field_names or {}) from None
+
+
+def renamed(error: AtelierError, names: Mapping[str, str]) -> AtelierError:
+    """``error`` naming the compatible request's fields instead of the job request's (in
+    ``details.errors``, ``details.field``, ``param`` and the message)."""
+    errors = error.details.get("errors")
+    if isinstance(errors, list) and any(e.get("field") in names for e in errors):
+        for item in errors:
+            field = item.get("field")
+            item["field"] = names.get(field, field) if isinstance(field, str) else field
+        error.message = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    if error.details.get("field") in names:
+        old = error.details["field"]
+        error.details["field"] = names[old]
+        error.message = error.message.replace(old, names[old])
+    if error.param is not None and error.param in names:
+        error.param = names[error.param]
+    return error
 
 
 def created(view: Mapping[str, Any]) -> int:
@@ -82,7 +113,8 @@ def content_url(settings: Settings, asset_id: str) -> str:
 
 def failure(view: Mapping[str, Any]) -> AtelierError:
     """The error a synchronous call answers when its job ended without a result; nothing was
-    charged. A request the provider refused is a ``400``; a cancelled job a ``409``;
+    charged. A request the provider refused, or an input the worker found unusable (a mask
+    without transparency), is a ``400``; a cancelled job a ``409``;
     anything else a ``503`` (try again). ``details`` carry ``job_id`` and ``job_error``."""
     job_id, error = view["id"], view.get("error") or {}
     details = {"job_id": job_id, "job_error": error or None}
@@ -92,7 +124,7 @@ def failure(view: Mapping[str, Any]) -> AtelierError:
         aborted.details = details
         return aborted
     if error.get("code") in _CALLER_FAULTS:
-        return ValidationError(f"The provider refused the request: {reason}", details=details)
+        return ValidationError(f"{_CALLER_FAULTS[error['code']]}: {reason}", details=details)
     return ServiceUnavailable(f"Job {job_id} failed ({error.get('code', 'FAILED')}: {reason}); nothing was "
                               f"charged. Try again.", details=details)
 

@@ -18,15 +18,19 @@ from pydantic import ValidationError as PydanticValidationError
 
 from shared.credits.pricing import PriceRule
 from shared.db.models import Asset
+from shared.errors import ValidationError
 from shared.jobs.requests import (
     AssetField,
     AudioFormat,
     DurationRange,
+    ImageQuality,
+    ImageStyle,
     InputURL,
     JobRequestBase,
     Seed,
     Size,
     Text,
+    Upscale,
     describe_errors,
     rule,
 )
@@ -50,23 +54,48 @@ VideoSeconds = Annotated[float, AfterValidator(VIDEO_SECONDS.check)]
 FramesPerSecond = Annotated[int, Field(ge=MIN_FPS, le=MAX_FPS)]
 
 
+#: Images one job may make: ``POST /v1/jobs`` allows 4 (the contract); the OpenAI-compatible
+#: endpoints allow OpenAI's 10 (``shared.images``).
+MAX_IMAGES = 4
+MAX_COMPAT_IMAGES = 10
+
+
 class TextToImageRequest(JobRequestBase):
     mode: Literal["text_to_image"]
     prompt: Text
     negative_prompt: Text | None = None
-    n: Annotated[int, Field(ge=1, le=4)] = 1
+    n: Annotated[int, Field(ge=1, le=MAX_IMAGES)] = 1
     size: Size = "1024x1024"
     seed: Seed
+    style: ImageStyle | None = None
+    quality: ImageQuality = "standard"
+    #: Each image enlarged after rendering (priced as one image).
+    upscale: Upscale | None = None
 
 
 class ImageToImageRequest(JobRequestBase):
-    asset_fields = {"input_image_asset_id": AssetField("image", "image", url="input_image_url", required=True)}
+    """The input restyled as the prompt asks; with a mask, only where the mask is transparent."""
+
+    asset_fields = {"input_image_asset_id": AssetField("image", "image", url="input_image_url", required=True),
+                    "mask_asset_id": AssetField("mask", "image", url="mask_url")}
     mode: Literal["image_to_image"]
     prompt: Text
     input_image_asset_id: str | None = None
     input_image_url: InputURL | None = None
+    #: Transparent pixels mark where the image may change; same width and height as the image.
+    mask_asset_id: str | None = None
+    mask_url: InputURL | None = None
     strength: Annotated[float, Field(ge=0, le=1)] = 0.6
+    n: Annotated[int, Field(ge=1, le=MAX_IMAGES)] = 1
+    #: The output size (the input, and its mask, are fitted to it); by default the input's own.
+    size: Size | None = None
     seed: Seed
+
+    def check_inputs(self, assets: Mapping[str, Asset]) -> None:
+        image, mask = assets.get("image"), assets.get("mask")
+        if image is not None and mask is not None and (mask.width, mask.height) != (image.width, image.height):
+            raise ValidationError.field("mask_asset_id", f"is {mask.width}x{mask.height}; it must be the size "
+                                                         f"of the image, {image.width}x{image.height}")
 
 
 class AudioRequest(JobRequestBase):
@@ -278,9 +307,11 @@ _FRAMING = frozenset({"resolution", "fps", "aspect_ratio", "loop"})
 
 MODES: dict[Mode, ModeSpec] = {spec.name: spec for spec in (
     ModeSpec("text_to_image", TextToImageRequest, FAST, 300, _price("text_to_image", ("image", "image", 1, 1)),
-             lambda p, a: {"image": p["n"]}, _images, ("image",)),
+             lambda p, a: {"image": p["n"]}, _images, ("image",),
+             local_only=frozenset({"style", "quality", "upscale"})),
     ModeSpec("image_to_image", ImageToImageRequest, FAST, 300, _price("image_to_image", ("image", "image", 1, 1)),
-             lambda p, a: {"image": 1}, _images, ("image",)),
+             lambda p, a: {"image": p["n"]}, _images, ("image",),
+             local_only=frozenset({"mask_asset_id", "mask_url", "n", "size"})),
     ModeSpec("audio", AudioRequest, FAST, 300, _price("audio", ("voice", "second", 10, 1)),
              lambda p, a: {"voice": _voice_seconds(p)}, _seconds("voice"), ("audio",)),
     ModeSpec("music", MusicRequest, SLOW, 600, _price("music", ("music", "second", 10, 1)),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -19,11 +19,20 @@ from pydantic_core import PydanticCustomError
 from shared.errors import AtelierError, PromptTooLong, ValidationError
 from shared.text import problem
 
+if TYPE_CHECKING:
+    from shared.db.models import Asset
+
 MAX_TEXT = 500
 Size = Literal["512x512", "1024x1024", "1792x1024", "1024x1792"]
 #: Speech and music files: OpenAI's speech formats (``pcm``: raw 16-bit little-endian mono
 #: samples at 24 kHz, no header).
 AudioFormat = Literal["mp3", "wav", "opus", "aac", "flac", "pcm"]
+#: Image finish: ``vivid`` (more saturated and contrasted) or ``natural`` (subdued).
+ImageStyle = Literal["vivid", "natural"]
+#: Rendering effort: ``low`` (half resolution, resampled), ``standard``, ``hd`` (supersampled).
+ImageQuality = Literal["low", "standard", "hd"]
+#: Enlargement of each finished image by resampling.
+Upscale = Literal["2x", "4x"]
 WebhookEvent = Literal["job.running", "job.completed", "job.failed", "job.aborted"]
 WEBHOOK_EVENTS = ("job.running", "job.completed", "job.failed", "job.aborted")
 DEFAULT_WEBHOOK_EVENTS = ["job.completed", "job.failed", "job.aborted"]
@@ -97,7 +106,7 @@ class DurationRange:
 class AssetField:
     """A request field naming an uploaded asset: its role on the job and the kind it must be."""
 
-    role: Literal["image", "audio", "video"]
+    role: Literal["image", "audio", "video", "mask"]
     kind: Literal["image", "audio", "video"]
     #: Longest accepted duration, for audio the job's output length follows.
     max_seconds: float | None = None
@@ -154,6 +163,14 @@ class JobRequestBase(BaseModel):
         """role → asset id, for the input assets given."""
         return {spec.role: getattr(self, name) for name, spec in self.asset_fields.items()
                 if getattr(self, name, None) is not None}
+
+    def non_default(self, names: Iterable[str]) -> list[str]:
+        """Those of ``names`` this request sets to something other than their default."""
+        return [name for name in sorted(set(names) & self.model_fields_set)
+                if getattr(self, name) is not None and getattr(self, name) != type(self).model_fields[name].default]
+
+    def check_inputs(self, assets: Mapping[str, Asset]) -> None:
+        """Rules between input assets (role → asset), checked once they are found; raises a 400."""
 
     def events(self) -> list[str]:
         return list(self.webhook_events) if self.webhook_events else list(DEFAULT_WEBHOOK_EVENTS)

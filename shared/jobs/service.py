@@ -49,21 +49,22 @@ def _input_assets(session: Session, account_id: str, request: JobRequestBase) ->
     return found
 
 
-def _check_honoured(request: JobRequestBase, model: ModelSpec) -> None:
-    """A parameter the chosen model would not honour is refused, not silently dropped."""
-    if model.provider == "local":
-        return
-    given = request.given()
-    for name in sorted(modes.spec_for(request.mode).local_only):
-        if name in given:
+def resolve_model(request: JobRequestBase, catalog: Catalog) -> ModelSpec:
+    """The model that will serve the request (400 for an unknown one). A parameter only the local
+    renderer honours (the mode's ``local_only``), set for another model to anything but its
+    default, is refused (400 naming it), not silently dropped."""
+    model = catalog.resolve(request.mode, request.model)
+    if model.provider != "local":
+        for name in request.non_default(modes.spec_for(request.mode).local_only):
             raise ValidationError.field(name, f"is not supported by model {model.id}")
+    return model
 
 
 def create_job(session: Session, account_id: str, request: JobRequestBase, catalog: Catalog,
                settings: Settings, *, api_key_id: str | None = None) -> Job:
-    model = catalog.resolve(request.mode, request.model)
-    _check_honoured(request, model)
+    model = resolve_model(request, catalog)
     assets = _input_assets(session, account_id, request)
+    request.check_inputs(assets)
     if request.webhook_url is not None:
         validate_webhook_url(request.webhook_url, allow_private=settings.webhook_allow_private)
     params = request.params()

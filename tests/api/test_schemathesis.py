@@ -6,6 +6,7 @@ operation keep it to about a minute."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 import schemathesis
@@ -29,6 +30,23 @@ TEST_PLAN = "schemathesis"
 EXAMPLES = int(os.environ.get("ATELIER_SCHEMATHESIS_EXAMPLES", "10"))
 CHECKS = [schemathesis.checks.not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_sync_wait(stack_env) -> Iterator[None]:
+    """No worker runs here: synchronous OpenAI-style calls answer 202 with their job at once
+    instead of waiting out ATELIER_SYNC_WAIT_SECONDS on each generated case."""
+    from shared.settings import reset_settings
+
+    saved = os.environ.get("ATELIER_SYNC_WAIT_SECONDS")
+    os.environ["ATELIER_SYNC_WAIT_SECONDS"] = "0"
+    reset_settings()
+    yield
+    if saved is None:
+        os.environ.pop("ATELIER_SYNC_WAIT_SECONDS", None)
+    else:
+        os.environ["ATELIER_SYNC_WAIT_SECONDS"] = saved
+    reset_settings()
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageOps
 
 from shared.jobs.modes import MUSIC_SECONDS, Mode
 from shared.media.voices import DEFAULT_VOICE_ID
@@ -16,7 +17,8 @@ from . import speech
 from .animation import render_animation
 from .avatar import render_talking_video
 from .encode import AAC_RATE, AUDIO_TYPES, read_audio, resample, write_audio
-from .image import PNG_LEVEL, render_images
+from .finish import Finish, load_mask, masked
+from .image import PNG_LEVEL, SIZES, render_images
 from .inputs import load_image
 from .instruments import RATE as MUSIC_RATE
 from .motion import Framing, animate_picture
@@ -86,19 +88,33 @@ class LocalProvider:
 
     def _text_to_image(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
         params = request.params
+        finish = Finish(style=params.get("style"), quality=str(params.get("quality") or "standard"),
+                        upscale=params.get("upscale"))
         paths = render_images(request.prompt or "", int(params.get("n", 1)), str(params.get("size", "1024x1024")),
-                              _seed(request), params.get("negative_prompt"), ctx.workdir, _stage(ctx, 0, 100))
+                              _seed(request), params.get("negative_prompt"), ctx.workdir, _stage(ctx, 0, 100),
+                              finish)
         return [Output(path, "image/png", "image") for path in paths]
 
     def _image_to_image(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
         picture = load_image(_input(request, "image"), longest=1024, shortest_long_side=512)
-        ctx.progress(20)
-        strength = float(request.params.get("strength", 0.6))
-        result = restyle(picture, request.prompt or "", strength, _seed(request))
-        ctx.progress(90)
-        path = ctx.workdir / "image_1.png"
-        result.save(path, format="PNG", compress_level=PNG_LEVEL)
-        return [Output(path, "image/png", "image")]
+        mask = request.inputs.get("mask")
+        change = load_mask(mask.path, picture.size) if mask is not None else None
+        if request.params.get("size"):
+            target = SIZES[str(request.params["size"])]
+            picture = ImageOps.fit(picture, target, Image.Resampling.LANCZOS)
+            change = ImageOps.fit(change, target, Image.Resampling.BILINEAR) if change is not None else None
+        ctx.progress(10)
+        count, strength = int(request.params.get("n", 1)), float(request.params.get("strength", 0.6))
+        outputs = []
+        for i in range(count):
+            result = restyle(picture, request.prompt or "", strength, _seed(request) + i)
+            if change is not None:
+                result = masked(picture, result, change)
+            path = ctx.workdir / f"image_{i + 1}.png"
+            result.save(path, format="PNG", compress_level=PNG_LEVEL)
+            outputs.append(Output(path, "image/png", "image"))
+            ctx.progress(10 + 85 * (i + 1) / count)
+        return outputs
 
     def _speak(self, request: GenerationRequest, progress: Progress) -> tuple[np.ndarray, int]:
         text = str(request.params.get("voice_text") or "")
