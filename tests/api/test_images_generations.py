@@ -120,6 +120,7 @@ def test_quality_user_and_negative_prompt_are_honoured_and_recorded(sdk, client,
     raw = sdk.images.with_raw_response.generate(prompt=PROMPT, size="512x512", quality="hd", user="user-42",
                                                 extra_body={"negative_prompt": "sun", "seed": 9})
     assert raw.status_code == 200
+    assert raw.headers["X-Credits-Used"] == "1" and int(raw.headers["X-Credits-Remaining"]) > 0
     job = client.get(f"/v1/jobs/{raw.headers['X-Atelier-Job-Id']}", headers=caller.headers).json()
     assert job["metadata"] == {"user": "user-42"}
     assert job["inputs"] == {"n": 1, "size": "512x512", "seed": 9, "quality": "hd", "negative_prompt": "sun"}
