@@ -68,7 +68,8 @@ class TextToImageRequest(JobRequestBase):
     size: Size = "1024x1024"
     seed: Seed
     style: ImageStyle | None = None
-    quality: ImageQuality = "standard"
+    #: Omitted: ``standard``.
+    quality: ImageQuality | None = None
     #: Each image enlarged after rendering (priced as one image).
     upscale: Upscale | None = None
 

@@ -15,7 +15,7 @@ from shared import assets, idempotency, url_inputs
 from shared.catalog import Catalog
 from shared.errors import AtelierError
 from shared.jobs.requests import JobRequestBase
-from shared.jobs.service import create_job
+from shared.jobs.service import create_job, resolve_model
 from shared.settings import Settings
 from shared.storage.base import Storage
 from shared.views import job_view
@@ -57,6 +57,7 @@ def submit(session: Session, storage: Storage, account_id: str, request: JobRequ
     uploads = uploads or {}
 
     def create() -> dict[str, Any]:
+        resolve_model(request, catalog)  # a request no model can serve fetches and stores nothing
         stored = {name: _store(session, storage, settings, account_id, request, name, upload)
                   for name, upload in uploads.items()}
         resolved = url_inputs.resolve(session, storage, settings, account_id,

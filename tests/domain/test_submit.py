@@ -46,3 +46,22 @@ def test_submit_refuses_a_key_that_cannot_be_stored(make_account):
     caller = make_account()
     with pytest.raises(ValidationError):
         _submit(caller.account_id, {"mode": "text_to_image", "prompt": "p"}, "k\x00")
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"mode": "text_to_image", "prompt": "a kite", "style": "vivid"}, "style"),
+    ({"mode": "text_to_image", "prompt": "a kite", "upscale": "2x"}, "upscale"),
+    ({"mode": "text_to_image", "prompt": "a kite", "quality": "hd"}, "quality"),
+    ({"mode": "image_to_image", "prompt": "a kite", "input_image_url": "data:,x", "n": 2}, "n"),
+])
+def test_a_local_only_field_given_to_an_upstream_model_is_a_400_naming_it(make_account, body, field):
+    from shared.catalog import BUILTIN, Catalog
+
+    upstream = Catalog(BUILTIN, {"local", "fal"})
+    model = "fal-ai/flux/dev" if body["mode"] == "text_to_image" else "fal-ai/flux/dev/image-to-image"
+    caller = make_account()
+    with session_scope() as session, pytest.raises(ValidationError) as caught:
+        submit(session, get_storage(get_settings()), caller.account_id, modes.parse({**body, "model": model}),
+               upstream, get_settings())
+    assert caught.value.details["errors"] == [{"field": field, "message": f"is not supported by model {model}"}]
+    assert _jobs(caller.account_id) == 0
