@@ -203,7 +203,8 @@ def describe_errors(errors: Iterable[Mapping[str, Any]], modes: Iterable[str]) -
             name, ctx = loc[-1], err.get("ctx") or {}
             return PromptTooLong(f"{name} is {ctx['length']} characters; the maximum is {ctx['max_length']}.",
                                  details={"field": name, "max_length": ctx["max_length"], "length": ctx["length"]})
-        mode = loc.pop(0) if loc and loc[0] in modes else None
+        # A job request's field sits under its mode's tag; a lone name is a field (chat's ``audio``).
+        mode = loc.pop(0) if len(loc) > 1 and loc[0] in modes else None
         named, message = _message(err, mode, modes)
         found.append({"field": named or ".".join(loc) or "body", "message": message})
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in found) or "Invalid request."

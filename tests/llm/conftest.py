@@ -1,5 +1,6 @@
 """A fake OpenAI-compatible upstream wired into the catalog twice: as OpenAI itself
-(``ATELIER_OPENAI_*``) and as a self-hosted server from a catalog file (own base URL and key variable)."""
+(``ATELIER_OPENAI_*``) and as a self-hosted server from a catalog file (own base URL and key variable),
+which also serves an embedding model under one of OpenAI's names."""
 
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ def _catalog_file(path: Path, fake: FakeOpenAI) -> Path:
         "[[models]]\n"
         'id = "selfhosted/llama-3-8b"\nmode = "chat"\nprovider = "vllm"\n'
         'provider_model = "meta-llama/Meta-Llama-3-8B-Instruct"\n'
+        f'base_url = "{fake.base_url}"\napi_key_env = "{SELF_HOSTED_KEY_ENV}"\n'
+        # Served under OpenAI's name too: "text-embedding-3-large" alone is ambiguous here.
+        "[[models]]\n"
+        'id = "selfhosted/embed-large"\nmode = "embedding"\nprovider = "vllm"\n'
+        'provider_model = "text-embedding-3-large"\n'
         f'base_url = "{fake.base_url}"\napi_key_env = "{SELF_HOSTED_KEY_ENV}"\n'
     )
     return path
