@@ -191,3 +191,33 @@ def test_an_idempotency_key_replays_the_same_job_and_charges_once(sdk, caller, c
     assert ledger_sum(caller.account_id) == (before - 1, before - 1)
     with pytest.raises(openai.UnprocessableEntityError):
         sdk.images.generate(prompt=PROMPT, size="512x512", response_format="b64_json", extra_headers=headers)
+
+
+def test_a_job_cancelled_while_the_call_waits_is_a_409_and_charges_nothing(live_server, client):
+    import threading
+    import time
+
+    canceller = create_account_with_key(credits=20)
+    before = ledger_sum(canceller.account_id)
+    caught: list[Exception] = []
+
+    def call() -> None:
+        with openai.OpenAI(base_url=f"{live_server}/v1", api_key=canceller.key, max_retries=0, timeout=600) as c:
+            try:
+                c.images.generate(prompt=PROMPT, n=4, size="1792x1024", quality="hd")
+            except openai.APIStatusError as exc:
+                caught.append(exc)
+
+    waiting = threading.Thread(target=call)
+    waiting.start()
+    deadline = time.monotonic() + 60
+    jobs: list = []
+    while not jobs and time.monotonic() < deadline:
+        jobs = client.get("/v1/jobs", headers=canceller.headers).json()["data"]
+    assert jobs, "the call created no job"
+    assert client.post(f"/v1/jobs/{jobs[0]['id']}/cancel", headers=canceller.headers).status_code == 200
+    waiting.join(timeout=120)
+    (error,) = caught
+    assert isinstance(error, openai.ConflictError) and error.code == "JOB_ABORTED"  # type: ignore[attr-defined]
+    assert error.body["details"]["job_id"] == jobs[0]["id"]  # type: ignore[index]
+    assert ledger_sum(canceller.account_id) == before
