@@ -108,9 +108,14 @@ class AudioRequest(JobRequestBase):
     speed: Annotated[float, Field(ge=0.25, le=4)] = 1.0
 
 
+#: A negative prompt for music: instruments left out (drums, piano, guitar, strings, synth, bass…).
+UnwantedInstruments = Text
+
+
 class MusicRequest(JobRequestBase):
     mode: Literal["music"]
     prompt: Text
+    negative_prompt: UnwantedInstruments | None = None
     duration_seconds: Annotated[float, AfterValidator(MUSIC_SECONDS.check)] = MUSIC_SECONDS.default
     seed: Seed
     output_format: AudioFormat = "mp3"
@@ -213,6 +218,7 @@ class AudioToAudioRequest(JobRequestBase):
     input_audio_asset_id: str | None = None
     input_audio_url: InputURL | None = None
     strength: Annotated[float, Field(ge=0, le=1)] = 0.5
+    negative_prompt: UnwantedInstruments | None = None
     #: Absent: the source's length. Either way at most the source's length and 47 s.
     duration_seconds: Annotated[float, AfterValidator(MUSIC_SECONDS.check)] | None = None
     output_format: AudioFormat = "mp3"
@@ -316,7 +322,8 @@ MODES: dict[Mode, ModeSpec] = {spec.name: spec for spec in (
     ModeSpec("audio", AudioRequest, FAST, 300, _price("audio", ("voice", "second", 10, 1)),
              lambda p, a: {"voice": _voice_seconds(p)}, _seconds("voice"), ("audio",)),
     ModeSpec("music", MusicRequest, SLOW, 600, _price("music", ("music", "second", 10, 1)),
-             lambda p, a: {"music": p["duration_seconds"]}, _seconds("music"), ("audio",), MUSIC_SECONDS),
+             lambda p, a: {"music": p["duration_seconds"]}, _seconds("music"), ("audio",), MUSIC_SECONDS,
+             local_only=frozenset({"negative_prompt"})),
     ModeSpec("image_to_video", ImageToVideoRequest, SLOW, 900,
              _price("image_to_video", ("video", "second", 1, 22), ("voice", "second", 10, 1, "voice_text")),
              _avatar_estimate, _avatar_measure, ("video",), VIDEO_SECONDS, local_only=_FRAMING),

@@ -86,6 +86,14 @@ def test_audio_to_audio_reworks_an_uploaded_recording(client, celery_worker, mak
     assert ledger_sum(caller.account_id) == (7, 7)
 
 
+def test_music_with_a_negative_prompt(client, celery_worker, make_account):
+    caller = make_account(plan="professional", credits=10)
+    job = run_job(client, caller, mode="music", prompt="fast drums and piano", negative_prompt="drums",
+                  duration_seconds=4, seed=1)
+    assert job["inputs"]["negative_prompt"] == "drums" and job["credits_charged"] == 1
+    assert only_result(job)["duration_seconds"] == pytest.approx(4.0, abs=0.1)
+
+
 def test_video_to_video_input_must_be_a_video(client, make_account):
     caller = make_account(plan="professional", credits=100)
     picture = upload(client, caller, "image", png_bytes(), "still.png")

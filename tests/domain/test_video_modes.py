@@ -45,3 +45,13 @@ def test_an_upstream_video_model_refuses_what_only_the_local_renderer_honours(ma
     assert caught.value.details["errors"] == [{"field": field, "message": f"is not supported by model {HAILUO}"}]
     assert _submit(caller.account_id, body, catalog).status == 202
     assert _submit(caller.account_id, {"mode": "text_to_video", "prompt": "sea", field: value}, catalog).status == 202
+
+
+def test_an_upstream_music_model_refuses_a_negative_prompt(make_account):
+    caller = make_account(plan="professional", credits=100)
+    catalog = Catalog(BUILTIN, {"local", "fal"})
+    body = {"mode": "music", "prompt": "jazz", "negative_prompt": "drums", "duration_seconds": 5}
+    with pytest.raises(ValidationError) as caught:
+        _submit(caller.account_id, {**body, "model": "fal-ai/stable-audio"}, catalog)
+    assert caught.value.details["errors"][0]["field"] == "negative_prompt"
+    assert _submit(caller.account_id, body, catalog).status == 202

@@ -81,10 +81,11 @@ def finish(mix: np.ndarray, space: float, seed: int, total: int) -> np.ndarray:
 
 
 def render_music(prompt: str | None, seconds: float, seed: int,
-                 progress: Callable[[float], None] | None = None) -> tuple[np.ndarray, int]:
+                 progress: Callable[[float], None] | None = None,
+                 negative_prompt: str | None = None) -> tuple[np.ndarray, int]:
     """A piece of exactly ``seconds``; returns ``(samples, channels)`` float32 and the rate."""
     words = words_of(prompt)
-    style = style_for(words, seed)
+    style = style_for(words, seed, words_of(negative_prompt))
     events = compose(style, seconds, seed, words)
     total = int(round(seconds * RATE))
     try:

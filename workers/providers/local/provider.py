@@ -131,7 +131,8 @@ class LocalProvider:
     def _music(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
         fmt = _audio_format(request)
         seconds = float(request.params.get("duration_seconds", 30))
-        samples, rate = render_music(request.prompt, seconds, _seed(request), _stage(ctx, 0, 85))
+        samples, rate = render_music(request.prompt, seconds, _seed(request), _stage(ctx, 0, 85),
+                                     request.params.get("negative_prompt"))
         ctx.check_cancelled()
         path = ctx.workdir / f"music.{fmt}"
         content_type = write_audio(path, samples, rate, fmt)
@@ -178,7 +179,7 @@ class LocalProvider:
         source = read_audio(_input(request, "audio"), MUSIC_RATE, max_seconds=limit)
         ctx.progress(10)
         samples, rate = rework(source, request.prompt, float(params.get("strength", 0.5)), _seed(request),
-                               _stage(ctx, 10, 85))
+                               _stage(ctx, 10, 85), params.get("negative_prompt"))
         ctx.check_cancelled()
         path = ctx.workdir / f"music.{fmt}"
         return [Output(path, write_audio(path, samples, rate, fmt), "audio")]

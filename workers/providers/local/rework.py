@@ -4,7 +4,8 @@ The source is analysed in 0.1 s windows: its loudness, and its pitch where it ha
 (autocorrelation); its key is the most common pitch class. A piece in the prompt's style
 (``score``) is composed in that key, with the prompt's lead instrument doubling the source's
 own melody (each run of windows on one pitch becomes a note), and its dynamics follow the
-source's loudness. The result is mixed over the source: ``strength`` 0 keeps the source
+source's loudness; instruments the negative prompt names never play. The result is mixed
+over the source: ``strength`` 0 keeps the source
 alone, 1 brings the accompaniment up and the source down to a third.
 """
 
@@ -86,16 +87,18 @@ def _envelope(analysis: Analysis, total: int) -> np.ndarray:
 
 
 def rework(source: np.ndarray, prompt: str | None, strength: float, seed: int,
-           progress: Callable[[float], None] | None = None) -> tuple[np.ndarray, int]:
+           progress: Callable[[float], None] | None = None,
+           negative_prompt: str | None = None) -> tuple[np.ndarray, int]:
     """``source``: mono float32 at ``RATE``, already cut to length. Returns stereo samples and the rate."""
     words = words_of(prompt)
     analysis = analyse(source)
-    style = style_for(words, seed)
+    style = style_for(words, seed, words_of(negative_prompt))
     root = analysis.key_root()
     if root is not None:
         style = dataclasses.replace(style, root=root)
     total = source.size
-    events = compose(style, total / RATE, seed, words) + doubled_melody(analysis, style.lead)
+    melody = [] if style.lead in style.banned else doubled_melody(analysis, style.lead)
+    events = compose(style, total / RATE, seed, words) + melody
     accompaniment = render_events(events, total + int(RATE * 0.5), progress)[:, :total]
     accompaniment *= 0.25 + 0.75 * _envelope(analysis, total)
     level = float(np.sqrt((source.astype(np.float64) ** 2).mean())) or 1.0

@@ -1,7 +1,9 @@
 """Composing a piece from a prompt: style, chords, bass line, melody and drums as note events.
 
 The prompt's words set tempo, mode, instruments and drum density ("calm piano" is
-slow, sparse and drumless; "fast drums" is quick and busy); the seed picks the key,
+slow, sparse and drumless; "fast drums" is quick and busy); a negative prompt's words leave
+instruments out ("drums", "piano", "bass"…: another instrument takes the part, or none plays
+it); the seed picks the key,
 progression, motifs and the many small choices within that style.
 """
 
@@ -38,6 +40,21 @@ _LEADS: dict[str, tuple[frozenset[str], str]] = {
                        "choir"}), "pad"),
 }
 
+#: What a negative prompt may name, and the instrument each word leaves out.
+_UNWANTED: dict[str, frozenset[str]] = {
+    "piano": frozenset({"piano", "key", "keyboard"}),
+    "pluck": frozenset({"guitar", "harp", "ukulele", "pluck", "banjo"}),
+    "bell": frozenset({"bell", "chime", "celesta", "glockenspiel", "marimba"}),
+    "flute": frozenset({"flute", "whistle", "woodwind"}),
+    "lead": frozenset({"synth", "synthesizer", "lead"}),
+    "pad": frozenset({"string", "violin", "cello", "pad", "choir", "orchestra"}),
+    "bass": frozenset({"bass", "bassline"}),
+}
+_UNWANTED_DRUMS = frozenset({"drum", "percussion", "beat", "kick", "snare", "hat", "hihat", "cymbal", "shaker"})
+DRUM_VOICES = frozenset({"kick", "snare", "hat", "shaker"})
+#: Who takes over a part whose instrument is unwanted, in order of preference.
+_STAND_INS = ("piano", "pluck", "pad", "bell", "flute", "lead")
+
 _MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 _MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)
 _PROGRESSIONS = {
@@ -61,6 +78,8 @@ class Style:
     progression: tuple[int, ...]
     #: Reverb send, 0–1.
     space: float
+    #: Instruments the negative prompt names: they never play.
+    banned: frozenset[str] = frozenset()
 
     @property
     def beat(self) -> float:
@@ -78,7 +97,20 @@ class Event:
     pan: float
 
 
-def style_for(words: tuple[str, ...], seed: int) -> Style:
+def unwanted_instruments(negative: tuple[str, ...]) -> frozenset[str]:
+    """The instruments (and drum voices) a negative prompt's words name."""
+    names = {name for name, vocabulary in _UNWANTED.items() if has_any(negative, vocabulary)}
+    return frozenset(names | (DRUM_VOICES if has_any(negative, _UNWANTED_DRUMS) else set()))
+
+
+def _stand_in(instrument: str, banned: frozenset[str], besides: str | None = None) -> str:
+    if instrument not in banned:
+        return instrument
+    free = [name for name in _STAND_INS if name not in banned]
+    return next((name for name in free if name != besides), free[0] if free else instrument)
+
+
+def style_for(words: tuple[str, ...], seed: int, negative: tuple[str, ...] = ()) -> Style:
     rng = rng_for("style", words, seed)
     calm, fast, chill = score(words, _CALM), score(words, _FAST), score(words, _CHILL)
     if fast > calm:
@@ -109,6 +141,12 @@ def style_for(words: tuple[str, ...], seed: int) -> Style:
     if lead == "piano" and calm > fast:
         harmony = "piano"  # a solo piano plays its own chords
 
+    banned = unwanted_instruments(negative)
+    lead = _stand_in(lead, banned)
+    harmony = _stand_in(harmony, banned, besides=lead)
+    if banned >= DRUM_VOICES:
+        drums = 0.0
+
     minor_votes, major_votes = score(words, _MINOR), score(words, _MAJOR)
     minor = minor_votes > major_votes if minor_votes != major_votes else bool(rng.random() < 0.45)
     progression = _PROGRESSIONS[minor][int(rng.integers(0, len(_PROGRESSIONS[minor])))]
@@ -116,7 +154,7 @@ def style_for(words: tuple[str, ...], seed: int) -> Style:
         tempo=float(tempo), root=int(rng.integers(0, 12)), minor=minor, lead=lead, harmony=harmony,
         drums=float(drums), four_on_floor=has_any(words, _FOUR_ON_FLOOR), swing=0.12 if chill else 0.0,
         sevenths=bool(chill) or rng.random() < 0.25, progression=progression,
-        space=0.45 if calm > fast else 0.22 if fast > calm else 0.3,
+        space=0.45 if calm > fast else 0.22 if fast > calm else 0.3, banned=banned,
     )
 
 
@@ -185,7 +223,7 @@ def compose(style: Style, seconds: float, seed: int, words: tuple[str, ...]) -> 
                                         0.5 + 0.15 * float(rng.random()), 0.15))
         if style.drums > 0:
             events.extend(_drum_bar(style, start, b, rng))
-    return [e for e in events if e.time < seconds]
+    return [e for e in events if e.time < seconds and e.instrument not in style.banned]
 
 
 def _drum_bar(style: Style, start: float, index: int, rng: np.random.Generator) -> list[Event]:
