@@ -25,6 +25,7 @@ from api.routers import (
     ops,
     plans,
     providers,
+    studio,
     usage,
     videos,
 )
@@ -67,4 +68,5 @@ def create_app() -> FastAPI:
     for module in (ops, auth, account, plans, usage, keys, assets, jobs, models, providers, chat, audio, videos,
                    images):
         app.include_router(module.router)
+    studio.install(app)
     return app

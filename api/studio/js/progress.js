@@ -1,0 +1,61 @@
+// Live progress of a job from its event stream, GET /v1/jobs/{id}/events (the session cookie
+// goes along: same origin). The stream ends at a terminal state; closing it then stops the
+// browser from reconnecting.
+
+import { get } from './api.js';
+import { errorBox, h } from './dom.js';
+
+export const TERMINAL = new Set(['completed', 'failed', 'aborted']);
+
+export function watchJob(jobId, onUpdate) {
+  const source = new EventSource(`/v1/jobs/${encodeURIComponent(jobId)}/events`);
+  let finished = false;
+  source.addEventListener('job', (event) => {
+    const job = JSON.parse(event.data);
+    if (TERMINAL.has(job.status)) {
+      finished = true;
+      source.close();
+    }
+    onUpdate(job);
+  });
+  source.addEventListener('error', async () => {
+    if (finished) return;
+    // A dropped stream (network, a restarted server): read the job once and go on from there.
+    source.close();
+    try {
+      const job = await get(`/v1/jobs/${encodeURIComponent(jobId)}`);
+      onUpdate(job);
+      if (!TERMINAL.has(job.status)) setTimeout(() => { if (!finished) stop = watchJob(jobId, onUpdate); }, 2000);
+    } catch (error) {
+      onUpdate(null, error);
+    }
+  });
+  let stop = () => { finished = true; source.close(); };
+  return () => stop();
+}
+
+const STATUS_TEXT = {
+  queued: 'Queued: waiting for a worker…', running: 'Running', completed: 'Done', failed: 'Failed', aborted: 'Cancelled',
+};
+
+// A progress panel: a <progress> bar, the status in words, and the error of a failed job.
+export function progressPanel() {
+  const bar = h('progress', { max: 100, value: 0, 'aria-label': 'Job progress' });
+  const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' }, 'Submitting…');
+  const problem = h('div');
+  const panel = h('div', { class: 'progress' }, bar, status, problem);
+  panel.update = (job, error) => {
+    if (error) {
+      problem.replaceChildren(errorBox(error));
+      return;
+    }
+    bar.value = job.status === 'completed' ? 100 : job.progress;
+    const credits = job.status === 'completed'
+      ? `${job.credits_charged} credits charged` : `${job.estimated_credits} credits held`;
+    const words = STATUS_TEXT[job.status] || job.status;
+    status.textContent = `${words}${job.status === 'running' ? ` — ${job.progress}%` : ''} · ${credits}`;
+    panel.dataset.status = job.status;
+    if (job.status === 'failed' && job.error) problem.replaceChildren(errorBox(job.error));
+  };
+  return panel;
+}
