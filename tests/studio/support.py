@@ -53,8 +53,18 @@ class Studio:
         self.driver.get(f"{self.base_url}/studio#/{route}")
 
     def go(self, route: str) -> None:
-        """Follow a route inside the page (no reload), as a nav link does."""
-        self.driver.execute_script("location.hash = arguments[0]", f"#/{route}")
+        """Follow a route inside the page (no reload), as a nav link does, and wait until the
+        page has rendered it (the same route again renders afresh)."""
+        before = self.driver.execute_script("""
+            const before = Number(document.getElementById('main').dataset.rendered || 0);
+            if (location.hash === arguments[0]) window.dispatchEvent(new HashChangeEvent('hashchange'));
+            else location.hash = arguments[0];
+            return before;""", f"#/{route}")
+        self.wait(lambda: self.driver.execute_script(
+            "const m = document.getElementById('main');"
+            "return !m.hasAttribute('aria-busy') && Number(m.dataset.rendered || 0) > arguments[0]"
+            " && m.dataset.route === arguments[1]", before, f"#/{route}"),
+            message=f"route {route}")
 
     def wait(self, condition: Any, timeout: float = 30.0, message: str = "") -> Any:
         try:

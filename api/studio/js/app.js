@@ -1,7 +1,7 @@
 // The Studio's shell: hash routes, the session in the header, focus on each new page.
 
 import { hasSession, on, post } from './api.js';
-import { clear, errorBox, h } from './dom.js';
+import { errorBox, h } from './dom.js';
 import * as auth from './pages/auth.js';
 import * as create from './pages/create.js';
 import * as gallery from './pages/gallery.js';
@@ -59,23 +59,34 @@ async function route() {
   for (const leave of leaving) leave();
   leaving = [];
   const ticket = ++rendering;
+  const hash = location.hash;
   const focusedBefore = document.activeElement;
-  const main = clear(document.getElementById('main'));
+  // Each render writes into its own element: a slower, older render that finishes after
+  // the person moved on writes into a detached one, never into the new page.
+  const main = document.getElementById('main');
+  const page = h('div', { class: 'page' });
+  main.replaceChildren(page);
+  main.setAttribute('aria-busy', 'true');
   document.title = `${TITLES[name] || 'Not found'} — Atelier Studio`;
   markNav(name === 'job' ? 'gallery' : name);
   const view = ROUTES[name];
-  const ctx = { main, params, notify, onLeave: (fn) => leaving.push(fn), current: () => ticket === rendering };
+  const ctx = { main: page, params, notify, onLeave: (fn) => (ticket === rendering ? leaving.push(fn) : fn()), current: () => ticket === rendering };
   try {
     await showHeader(signedIn);
     if (view) await view(ctx);
-    else main.append(h('h1', { tabindex: '-1' }, 'Not found'), h('p', {}, h('a', { href: '#/home' }, 'Go home')));
+    else page.append(h('h1', { tabindex: '-1' }, 'Not found'), h('p', {}, h('a', { href: '#/home' }, 'Go home')));
   } catch (error) {
-    if (ticket === rendering) main.append(errorBox(error));
+    page.append(errorBox(error));
+  }
+  if (ticket === rendering) {
+    main.removeAttribute('aria-busy');
+    main.dataset.rendered = String(ticket);
+    main.dataset.route = hash;
   }
   // Focus the new page's heading, unless the person already moved focus while it loaded.
   const focused = document.activeElement;
   const untouched = !focused || focused === document.body || focused === focusedBefore || !focused.isConnected;
-  if (ticket === rendering && untouched) (main.querySelector('h1') || main).focus();
+  if (ticket === rendering && untouched) (page.querySelector('h1') || main).focus();
 }
 
 async function logout() {

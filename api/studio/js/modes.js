@@ -20,7 +20,7 @@ export const MODES = [
     { name: 'strength', label: 'Strength', kind: 'number', min: 0, max: 1, step: 0.05, value: 0.6,
       hint: '0 keeps the input, 1 changes it the most.' },
     seed] },
-  { id: 'audio', label: 'Voice', output: 'audio', fields: [
+  { id: 'audio', label: 'Speech', output: 'audio', fields: [
     { name: 'voice_text', label: 'Text to speak', kind: 'textarea', maxlength: 500, required: true },
     { name: 'voice_id', label: 'Voice', kind: 'voice' },
     format] },
