@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from sqlalchemy.orm import Session
@@ -27,6 +27,8 @@ from shared.credits.pricing import price
 from shared.db.session import session_scope
 from shared.errors import ServiceUnavailable
 from shared.ids import new_id
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -129,10 +131,12 @@ def _hold(charge: RequestCharge, breakdown: list[dict[str, Any]], guarded: Calla
     # The ledger row is written and committed (the WAL flush) while the upstream request is under way.
 
 
-async def hold(payer: Payer, model: ModelSpec) -> RequestCharge:
+async def hold(payer: Payer, model: ModelSpec, prepare: Callable[[], T]) -> tuple[RequestCharge, T]:
     """Hold the request's minimum price, or raise 402 (429 past a daily limit) before anything is
-    sent upstream. Returns once the account is known to pay; the hold's commit goes on in its
-    thread (``RequestCharge.written``), awaited by ``confirm``, ``settle`` and ``release``."""
+    sent upstream. ``prepare()`` (encoding the upstream request) runs on the loop meanwhile.
+
+    Returns once the account is known to pay; the hold's commit goes on in its thread
+    (``RequestCharge.written``), awaited by ``confirm``, ``settle`` and ``release``."""
     estimate = price(model.price_rules, {"request": 1}, {})
     charge = RequestCharge(payer, model, new_id("req"), estimate.credits)
     loop = asyncio.get_running_loop()
@@ -146,10 +150,15 @@ async def hold(payer: Payer, model: ModelSpec) -> RequestCharge:
         loop.call_soon_threadsafe(resolve)
 
     charge.written = asyncio.ensure_future(anyio.to_thread.run_sync(_hold, charge, estimate.breakdown, guarded))
+    try:
+        prepared = prepare()
+    except BaseException:
+        await charge.release("the upstream request could not be built")
+        raise
     # Shielded: once started, the hold is seen through (a cancelled caller's release needs it).
     with anyio.CancelScope(shield=True):
         await asyncio.wait((guard, charge.written), return_when=asyncio.FIRST_COMPLETED)
     if not guard.done():
         charge.closed = True
         charge.written.result()  # the refusal (402 / 429), or the database's failure
-    return charge
+    return charge, prepared

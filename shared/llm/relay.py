@@ -23,11 +23,10 @@ from shared.llm.schemas import ChatRequest, EmbeddingRequest
 from shared.settings import Settings
 
 
-async def _post(client: httpx.AsyncClient, charge: RequestCharge, target: upstream.Target,
-                body: dict[str, Any]) -> dict[str, Any]:
-    """POST and return the upstream's JSON answer; on any failure the hold is released."""
+async def _post(client: httpx.AsyncClient, charge: RequestCharge, outgoing: httpx.Request) -> dict[str, Any]:
+    """Send and return the upstream's JSON answer; on any failure the hold is released."""
     try:
-        response = await client.post(target.url, json=body, headers=target.headers)
+        response = await client.send(outgoing)
         if response.status_code != 200:
             raise upstream.error_from_status(response.status_code, response.content,
                                              response.headers.get("retry-after"))
@@ -56,9 +55,10 @@ def count_tool_calls(answer: dict[str, Any]) -> int:
 async def embed(client: httpx.AsyncClient, payer: billing.Payer, request: EmbeddingRequest, catalog: Catalog,
                 settings: Settings) -> dict[str, Any]:
     spec = catalog.resolve("embedding", request.model)
-    charge = await billing.hold(payer, spec)
-    answer = await _post(client, charge, upstream.target(spec, settings, "embeddings"),
-                         request.upstream_body(spec.provider_model))
+    target = upstream.target(spec, settings, "embeddings")
+    charge, outgoing = await billing.hold(payer, spec, lambda: target.request(
+        client, request.upstream_body(spec.provider_model)))
+    answer = await _post(client, charge, outgoing)
     await charge.confirm()
     credits = await charge.settle(usage=answer.get("usage"))
     return _with_credits(answer, credits)
@@ -66,9 +66,10 @@ async def embed(client: httpx.AsyncClient, payer: billing.Payer, request: Embedd
 
 async def complete(client: httpx.AsyncClient, payer: billing.Payer, request: ChatRequest, spec: ModelSpec,
                    settings: Settings) -> dict[str, Any]:
-    charge = await billing.hold(payer, spec)
-    answer = await _post(client, charge, upstream.target(spec, settings, "chat/completions"),
-                         request.upstream_body(spec.provider_model))
+    target = upstream.target(spec, settings, "chat/completions")
+    charge, outgoing = await billing.hold(payer, spec, lambda: target.request(
+        client, request.upstream_body(spec.provider_model)))
+    answer = await _post(client, charge, outgoing)
     await charge.confirm()
     credits = await charge.settle(tool_calls=count_tool_calls(answer), usage=answer.get("usage"))
     return _with_credits(answer, credits)
@@ -78,11 +79,10 @@ async def open_stream(client: httpx.AsyncClient, payer: billing.Payer, request: 
                       settings: Settings) -> AsyncIterator[bytes]:
     """Hold, open the upstream stream and check its status (errors are raised here, before any
     byte is sent to the client); then the events, relayed as they arrive."""
-    charge = await billing.hold(payer, spec)
     target = upstream.target(spec, settings, "chat/completions")
+    charge, outgoing = await billing.hold(payer, spec, lambda: target.request(
+        client, request.upstream_body(spec.provider_model), stream=True))
     try:
-        outgoing = client.build_request("POST", target.url, json=request.upstream_body(spec.provider_model),
-                                        headers={**target.headers, "Accept": "text/event-stream"})
         response = await client.send(outgoing, stream=True)
     except BaseException as exc:
         await charge.release(f"upstream failed: {type(exc).__name__}")

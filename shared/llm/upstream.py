@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -23,6 +24,11 @@ _MESSAGE_LIMIT = 500
 class Target:
     url: str
     headers: dict[str, str]
+
+    def request(self, client: httpx.AsyncClient, body: dict[str, Any], *, stream: bool = False) -> httpx.Request:
+        """The POST of ``body`` to this target, encoded (not sent)."""
+        headers = {**self.headers, "Accept": "text/event-stream"} if stream else self.headers
+        return client.build_request("POST", self.url, json=body, headers=headers)
 
 
 def target(spec: ModelSpec, settings: Settings, path: str) -> Target:
