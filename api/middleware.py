@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -13,6 +12,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter("atelier_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("atelier_http_request_seconds", "HTTP request latency", ["method", "route"])
+
+
+def observe(method: str, route: str, status: int, seconds: float) -> None:
+    """Count one request and its latency (route: the matched route's template, or "unmatched")."""
+    REQUESTS.labels(method, route, str(status)).inc()
+    LATENCY.labels(method, route).observe(seconds)
 
 
 class HttpMiddleware:
@@ -33,16 +38,11 @@ class HttpMiddleware:
 
 class ResponseHeaders(HttpMiddleware):
     """Adds headers a dependency left in ``request.state.response_headers`` (rate-limit headers)
-    to whatever response is sent, error responses included; records request metrics."""
+    to whatever response is sent, error responses included."""
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
-        status = 500
-
         async def send_with_headers(message: Message) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
                 extra: dict[str, str] = scope.get("state", {}).get("response_headers") or {}
                 headers = list(message.get("headers", []))
                 headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
@@ -51,13 +51,7 @@ class ResponseHeaders(HttpMiddleware):
                 message = {**message, "headers": headers}
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_headers)
-        finally:
-            route = scope.get("route")
-            name = getattr(route, "path", "unmatched")
-            REQUESTS.labels(scope["method"], name, str(status)).inc()
-            LATENCY.labels(scope["method"], name).observe(time.perf_counter() - started)
+        await self.app(scope, receive, send_with_headers)
 
 
 #: Query parameters that carry credentials (compared after percent-decoding, case-insensitively).

@@ -1,5 +1,6 @@
 """Per-request log context: a request id (the caller's ``X-Request-ID`` if sane, else a new one) echoed
-in the response, bound for every log line of the request, and one access log line at the end."""
+in the response, bound for every log line of the request; and the request's one timing, which feeds
+both the access log line at the end and the request metrics."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import uuid
 
 from starlette.types import Message, Receive, Scope, Send
 
-from api.middleware import HttpMiddleware
+from api.middleware import HttpMiddleware, observe
 from shared import logs
 
 log = logging.getLogger("atelier.access")
@@ -35,7 +36,10 @@ class RequestContext(HttpMiddleware):
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                route = getattr(scope.get("route"), "path", scope["path"])  # never the query (api_key=)
+                seconds = time.perf_counter() - started
+                matched = getattr(scope.get("route"), "path", None)
+                observe(scope["method"], matched or "unmatched", status, seconds)
+                route = matched or scope["path"]  # never the query (api_key=)
                 log.info("%s %s %d", scope["method"], route, status,
                          extra={"method": scope["method"], "route": route, "status": status,
-                                "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+                                "duration_ms": round(seconds * 1000, 1)})

@@ -99,3 +99,25 @@ def test_dashboard_and_alerts_use_only_exported_metrics(client, celery_worker):
     suffix = {"counter": "_total", "histogram": "_bucket", "gauge": ""}
     exported = {f.name + suffix.get(f.type, "") for f in REGISTRY.collect()}
     assert used and used <= exported, used - exported
+
+
+def test_one_timing_feeds_the_request_metrics_and_the_access_log(client, caplog):
+    """Each request is timed once: its histogram observation and its access log line's duration are
+    the same measurement; an unknown route is counted as "unmatched" and logged by its path."""
+    import logging
+
+    caplog.set_level(logging.INFO, logger="atelier.access")
+    for path, route, status in (("/healthz", "/healthz", 200), ("/no/such/route", "unmatched", 404)):
+        before = scrape(client)
+        assert client.get(path, headers={"X-Request-ID": f"timed-{status}"}).status_code == status
+        after = scrape(client)
+        labels = {"method": "GET", "route": route}
+        assert value(after, "atelier_http_requests_total", status=str(status), **labels) \
+            - value(before, "atelier_http_requests_total", status=str(status), **labels) == 1
+        assert value(after, "atelier_http_request_seconds_count", **labels) \
+            - value(before, "atelier_http_request_seconds_count", **labels) == 1
+        seconds = value(after, "atelier_http_request_seconds_sum", **labels) \
+            - value(before, "atelier_http_request_seconds_sum", **labels)
+        (line,) = [r for r in caplog.records if getattr(r, "request_id", None) == f"timed-{status}"]
+        assert line.route == path and line.status == status
+        assert abs(line.duration_ms - seconds * 1000) <= 0.05 + 1e-6  # rounded to 0.1 ms
