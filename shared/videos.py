@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from shared.db.models import Asset, Job
 from shared.db.pagination import paginate
 from shared.errors import AtelierError, NotFound
 from shared.jobs import lifecycle, modes, service
+from shared.jobs.submit import Upload
 from shared.media import stills
 from shared.media.video_format import ASPECT_RATIOS, RESOLUTIONS, frame_size
 from shared.settings import Settings
@@ -29,7 +30,7 @@ from shared.views import job_view
 
 ENDPOINT = "POST /v1/videos"
 #: The job modes whose jobs are videos, listed and served by ``/v1/videos``.
-VIDEO_MODES = ("text_to_video", "image_to_video")
+VIDEO_MODES = tuple(name for name, spec in modes.MODES.items() if spec.outputs == ("video",))
 #: OpenAI's defaults: a 4-second portrait clip.
 DEFAULT_SECONDS = 4
 DEFAULT_SIZE = "720x1280"
@@ -39,21 +40,44 @@ SIZES = {"{}x{}".format(*frame_size(r, a)): (r, a) for r in RESOLUTIONS for a in
 _STATUS = {"queued": "queued", "running": "in_progress", "completed": "completed", "failed": "failed",
            "aborted": "failed"}
 Variant = Literal["video", "thumbnail", "spritesheet"]
+#: The job fields OpenAI's request names otherwise (for errors).
+FIELD_NAMES = {"input_image_url": "input_reference", "input_image_asset_id": "input_reference",
+               "duration_seconds": "seconds", "resolution": "size", "aspect_ratio": "size"}
+#: Stands for the uploaded reference's asset id until ``shared.jobs.submit`` stores it.
+UPLOAD_PLACEHOLDER = "ast_upload"
 
 
 class VideoNotReady(AtelierError):
     status, code = 409, "VIDEO_NOT_READY"
 
 
+class InputReference(BaseModel):
+    """OpenAI's reference object: a picture by URL (or ``data:`` URI), or an Atelier asset id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image_url: str | None = None
+    file_id: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> InputReference:
+        if (self.image_url is None) == (self.file_id is None):
+            raise ValueError("give one of image_url or file_id (an Atelier image asset id)")
+        return self
+
+
 class VideoCreate(BaseModel):
-    """``POST /v1/videos``: OpenAI's fields, plus Atelier's ``webhook_url``; anything else is refused."""
+    """``POST /v1/videos``: OpenAI's fields, plus Atelier's ``webhook_url``; anything else is refused.
+    ``input_reference`` as a file is the route's upload; here it is the reference object."""
 
     model_config = ConfigDict(extra="forbid")
 
     prompt: str
     model: str | None = None
     seconds: int | str = str(DEFAULT_SECONDS)
-    size: str = DEFAULT_SIZE
+    #: Absent: OpenAI's 720x1280, or with a reference picture its own proportions at 720p.
+    size: str | None = None
+    input_reference: InputReference | None = None
     webhook_url: str | None = None
 
     @field_validator("seconds")
@@ -68,17 +92,29 @@ class VideoCreate(BaseModel):
 
     @field_validator("size")
     @classmethod
-    def _known_size(cls, value: str) -> str:
-        if value not in SIZES:
+    def _known_size(cls, value: str | None) -> str | None:
+        if value is not None and value not in SIZES:
             raise ValueError(f"must be one of {', '.join(SIZES)} (the frames Atelier's video models make: "
                              f"480p, 720p or 1080p at 16:9, 9:16, 1:1, 4:3 or 3:4)")
         return value
 
-    def job_request(self) -> modes.JobRequestBase:
-        resolution, aspect_ratio = SIZES[self.size]
-        return modes.parse({"mode": "text_to_video", "prompt": self.prompt, "model": self.model,
-                            "duration_seconds": float(self.seconds), "resolution": resolution,
-                            "aspect_ratio": aspect_ratio, "webhook_url": self.webhook_url})
+    def job_request(self, *, uploaded_reference: bool = False) -> modes.JobRequestBase:
+        """A ``text_to_video`` job, or ``image_to_video`` (a camera move over the picture) with a
+        reference; ``uploaded_reference``: the picture is a file sent with the request."""
+        fields: dict[str, Any] = {"prompt": self.prompt, "model": self.model, "webhook_url": self.webhook_url,
+                                  "duration_seconds": float(self.seconds), "mode": "text_to_video"}
+        reference = self.input_reference
+        if uploaded_reference:
+            fields.update(mode="image_to_video", input_image_asset_id=UPLOAD_PLACEHOLDER)
+        elif reference is not None:
+            fields.update(mode="image_to_video", input_image_asset_id=reference.file_id,
+                          input_image_url=reference.image_url)
+        if self.size is not None or fields["mode"] == "text_to_video":
+            fields["resolution"], fields["aspect_ratio"] = SIZES[self.size or DEFAULT_SIZE]
+        try:
+            return modes.parse(fields)
+        except AtelierError as exc:
+            raise compat.renamed(exc, FIELD_NAMES) from None
 
 
 # -- the Video object ---------------------------------------------------------------------------
@@ -135,11 +171,15 @@ def video_view(view: dict[str, Any]) -> dict[str, Any]:
 # -- the operations -----------------------------------------------------------------------------
 
 def create(session: Session, storage: Storage, settings: Settings, catalog: Catalog, account_id: str,
-           form: VideoCreate, *, idempotency_key: str | None, api_key_id: str | None) -> idempotency.Outcome:
+           form: VideoCreate, *, reference: Upload | None, idempotency_key: str | None,
+           api_key_id: str | None) -> idempotency.Outcome:
     """The video's job, created once per idempotency key; the answer is the Video object (200, as
-    OpenAI answers)."""
-    outcome = compat.submit(session, storage, settings, catalog, account_id, form.job_request(),
-                            endpoint=ENDPOINT, idempotency_key=idempotency_key, api_key_id=api_key_id)
+    OpenAI answers). ``reference``: the reference picture sent as a file."""
+    request = form.job_request(uploaded_reference=reference is not None)
+    uploads = {"input_image_asset_id": reference} if reference is not None else None
+    outcome = compat.submit(session, storage, settings, catalog, account_id, request, endpoint=ENDPOINT,
+                            idempotency_key=idempotency_key, api_key_id=api_key_id, uploads=uploads,
+                            field_names=FIELD_NAMES)
     return idempotency.Outcome(200, video_view(outcome.body), outcome.replayed)
 
 

@@ -17,44 +17,58 @@ from api.routers.assets import serve
 from api.schemas import Video, VideoDeleted, VideoList
 from shared import videos
 from shared.errors import ValidationError
+from shared.jobs.submit import Upload
 
 router = APIRouter(prefix="/v1/videos", tags=["openai"])
 _REFERENCE = "input_reference"
 
 
-async def _fields(request: Request) -> dict[str, Any]:
-    """The create fields from multipart (as the SDK sends them) or a JSON object."""
-    if compat.is_multipart(request):
-        fields, files = await compat.form_body(request, (_REFERENCE,))
-        fields.update(files)
-    else:
-        fields = await compat.json_body(request)
-    if any(name == _REFERENCE or name.startswith(_REFERENCE + "[") for name in fields):
-        raise ValidationError.field(_REFERENCE, "is not supported on /v1/videos yet (use POST /v1/jobs with "
-                                                "mode image_to_video and input_image_url)")
-    return fields
+async def _fields(request: Request) -> tuple[dict[str, Any], Upload | None]:
+    """The create fields from multipart (as the SDK sends them: the reference object's keys as
+    ``input_reference[image_url]``) or a JSON object, and the reference picture sent as a file."""
+    if not compat.is_multipart(request):
+        return await compat.json_body(request), None
+    fields, files = await compat.form_body(request, (_REFERENCE,))
+    nested = {name[len(_REFERENCE) + 1:-1]: fields.pop(name) for name in list(fields)
+              if name.startswith(_REFERENCE + "[") and name.endswith("]")}
+    if nested:
+        fields[_REFERENCE] = nested
+    file = files.get(_REFERENCE)
+    if file is not None and _REFERENCE in fields:
+        raise ValidationError.field(_REFERENCE, "give a file or a reference object, not both")
+    return fields, Upload(file.file, file.filename) if file is not None else None
 
 
 _CREATE_FIELDS = {"prompt": {"type": "string", "minLength": 1, "maxLength": 500},
                   "model": {"type": "string"}, "seconds": {"type": "string", "example": "4"},
                   "size": {"type": "string", "enum": list(videos.SIZES), "default": videos.DEFAULT_SIZE},
                   "webhook_url": {"type": "string"}}
-_CREATE_SCHEMA = {"type": "object", "required": ["prompt"], "additionalProperties": False,
-                  "properties": _CREATE_FIELDS}
+_REFERENCE_OBJECT = {"type": "object", "additionalProperties": False,
+                     "properties": {"image_url": {"type": "string"}, "file_id": {"type": "string"}}}
 
 
-@router.post("", response_model=Video, responses=errors(*AUTHENTICATED, 402, 404, 409, 413, 422),
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "multipart/form-data": {"schema": _CREATE_SCHEMA},
-                 "application/json": {"schema": _CREATE_SCHEMA}}}})
+def _create_schema(reference: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": ["prompt"], "additionalProperties": False,
+            "properties": {**_CREATE_FIELDS, _REFERENCE: reference}}
+
+
+_CREATE_BODY = {"required": True, "content": {
+    "multipart/form-data": {"schema": _create_schema({"type": "string", "format": "binary"})},
+    "application/json": {"schema": _create_schema(_REFERENCE_OBJECT)}}}
+
+
+@router.post("", response_model=Video, responses=errors(*AUTHENTICATED, 402, 404, 409, 413, 415, 422),
+             openapi_extra={"requestBody": _CREATE_BODY})
 async def create_video(request: Request, principal: Auth, db: DB, settings: AppSettings, catalog: CatalogDep,
                        storage: StorageDep,
                        idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
-    """A video job from OpenAI's fields (``prompt``, ``model``, ``seconds``, ``size``); answers the
-    Video, ``queued``. Idempotency-Key, holds and ``webhook_url`` work as for ``POST /v1/jobs``."""
-    form = compat.validate(videos.VideoCreate, await _fields(request))
+    """A video job from OpenAI's fields (``prompt``, ``model``, ``seconds``, ``size``,
+    ``input_reference``); answers the Video, ``queued``. Idempotency-Key, holds and
+    ``webhook_url`` work as for ``POST /v1/jobs``."""
+    fields, reference = await _fields(request)
+    form = compat.validate(videos.VideoCreate, fields)
     outcome = await run_in_threadpool(
-        videos.create, db, storage, settings, catalog, principal.account_id, form,
+        videos.create, db, storage, settings, catalog, principal.account_id, form, reference=reference,
         idempotency_key=idempotency_key, api_key_id=principal.key_id)
     return answer(outcome)
 

@@ -3,6 +3,7 @@ Celery worker: each video is an Atelier job, rendered by the local text_to_video
 
 from __future__ import annotations
 
+import base64
 import io
 from collections.abc import Iterator
 
@@ -11,6 +12,7 @@ import openai
 import pytest
 from PIL import Image
 
+from tests.media_samples import png_bytes
 from tests.support import Caller, create_account_with_key, ledger_sum
 
 pytestmark = pytest.mark.slow
@@ -111,14 +113,23 @@ def test_an_unfinished_video_has_no_content_and_deleting_it_releases_the_hold(li
 @pytest.mark.parametrize(("kwargs", "param"), [
     ({"seconds": "12"}, "seconds"), ({"seconds": "0"}, "seconds"), ({"size": "1024x1792"}, "size"),
     ({"extra_body": {"quality": "high"}}, "quality"),
-    ({"input_reference": ("ref.png", b"\x89PNG", "image/png")}, "input_reference"),
-    ({"extra_body": {"input_reference": {"image_url": "https://example.com/a.png"}}}, "input_reference")])
+    ({"extra_body": {"input_reference": {"image_url": "ftp://example.com/a.png"}}}, "input_reference"),
+    ({"extra_body": {"input_reference": {"image_url": "https://example.com/a.png", "file_id": "ast_x"}}},
+     "input_reference")])
 def test_what_atelier_cannot_make_is_a_400_naming_it(sdk, caller, kwargs, param):
     before = ledger_sum(caller.account_id)
     with pytest.raises(openai.BadRequestError) as caught:
         sdk.videos.create(prompt=PROMPT, **kwargs)
     assert caught.value.param == param  # type: ignore[attr-defined]
     assert ledger_sum(caller.account_id) == before
+
+
+def test_a_reference_that_is_no_picture_is_415_and_an_unknown_asset_404(sdk):
+    with pytest.raises(openai.APIStatusError) as caught:
+        sdk.videos.create(prompt=PROMPT, input_reference=("ref.png", b"\x89PNG not really", "image/png"))
+    assert caught.value.status_code == 415
+    with pytest.raises(openai.NotFoundError):
+        sdk.videos.create(prompt=PROMPT, extra_body={"input_reference": {"file_id": "ast_nothere"}})
 
 
 def test_sora_is_an_unknown_model(sdk):
@@ -157,3 +168,26 @@ def test_webhook_url_is_the_jobs(sdk, caller, client):
     video = sdk.videos.create(prompt="a kite", seconds="1", extra_body={"webhook_url": "http://127.0.0.1:9/hook"})
     job = client.get(f"/v1/jobs/{video.id}", headers=caller.headers).json()
     assert job["webhook_url"] == "http://127.0.0.1:9/hook"
+
+
+def test_an_input_reference_file_animates_the_picture(sdk, client, caller, celery_worker):
+    picture = ("portrait.png", png_bytes(640, 480), "image/png")
+    video = sdk.videos.create_and_poll(prompt="slow zoom", input_reference=picture, seconds="1",
+                                       poll_interval_ms=500)
+    assert (video.status, video.size, video.seconds) == ("completed", "960x720", "1")  # its own proportions
+    job = client.get(f"/v1/jobs/{video.id}", headers=caller.headers).json()
+    assert job["mode"] == "image_to_video" and job["inputs"]["duration_seconds"] == 1
+    square = sdk.videos.create(prompt="pan", input_reference=picture, seconds="1", size="720x720")
+    assert square.size == "720x720"
+
+
+def test_an_input_reference_by_url_or_asset_id(sdk, client, caller, celery_worker):
+    uri = "data:image/png;base64," + base64.b64encode(png_bytes(320, 320)).decode()
+    by_url = sdk.videos.create(prompt="drift", seconds="1", extra_body={"input_reference": {"image_url": uri}})
+    by_url = sdk.videos.poll(by_url.id, poll_interval_ms=500)
+    assert by_url.status == "completed" and by_url.size == "720x720"
+    source = client.get(f"/v1/jobs/{by_url.id}", headers=caller.headers).json()["inputs"]
+    asset_id = source["input_image_asset_id"]
+    by_id = sdk.videos.create(prompt="drift", seconds="1", size="1280x720",
+                              extra_body={"input_reference": {"file_id": asset_id}})
+    assert by_id.size == "1280x720" and by_id.status == "queued"
