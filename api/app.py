@@ -18,6 +18,7 @@ from api.routers import (
     audio,
     auth,
     chat,
+    generations,
     images,
     jobs,
     keys,
@@ -65,8 +66,8 @@ def create_app() -> FastAPI:
     app.add_middleware(RequestLimits)
     app.add_middleware(ResponseHeaders)
     app.add_middleware(RequestContext)  # outermost: every line of the request carries its id
-    for module in (ops, auth, account, plans, usage, keys, assets, jobs, models, providers, chat, audio, videos,
-                   images):
+    for module in (ops, auth, account, plans, usage, keys, assets, jobs, models, providers, chat, audio,
+                   generations, videos, images):
         app.include_router(module.router)
     studio.install(app)
     return app

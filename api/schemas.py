@@ -254,6 +254,26 @@ class Voice(_Resource):
     language: str
 
 
+class MediaResult(_Resource):
+    """The finished file of a media generation, by a signed URL that needs no key."""
+
+    url: str
+    content_type: str
+    duration_seconds: float | None
+    width: int | None
+    height: int | None
+
+
+class MediaGeneration(_Resource):
+    """``POST /v1/videos/generations`` and ``/v1/music/generations`` with ``?async=false``."""
+
+    #: Unix seconds.
+    created: int
+    data: MediaResult
+    model: str
+    usage: CreditsUsage
+
+
 class VideoError(_Resource):
     code: str
     message: str
