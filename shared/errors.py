@@ -92,6 +92,12 @@ class JobRunning(AtelierError):
     status, code = 409, "JOB_RUNNING"
 
 
+class VideoNotReady(AtelierError):
+    """A video's content asked for before its job completed."""
+
+    status, code = 409, "VIDEO_NOT_READY"
+
+
 class AssetInUse(AtelierError):
     status, code = 409, "ASSET_IN_USE"
 

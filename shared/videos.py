@@ -19,7 +19,7 @@ from shared import compat, idempotency
 from shared.catalog import Catalog
 from shared.db.models import Asset, Job
 from shared.db.pagination import paginate
-from shared.errors import AtelierError, NotFound
+from shared.errors import AtelierError, NotFound, VideoNotReady
 from shared.jobs import lifecycle, modes, service
 from shared.jobs.submit import Upload
 from shared.media import stills
@@ -45,10 +45,6 @@ FIELD_NAMES = {"input_image_url": "input_reference", "input_image_asset_id": "in
                "duration_seconds": "seconds", "resolution": "size", "aspect_ratio": "size"}
 #: Stands for the uploaded reference's asset id until ``shared.jobs.submit`` stores it.
 UPLOAD_PLACEHOLDER = "ast_upload"
-
-
-class VideoNotReady(AtelierError):
-    status, code = 409, "VIDEO_NOT_READY"
 
 
 class InputReference(BaseModel):
