@@ -19,13 +19,11 @@ SPRITESHEET_TYPE = "image/jpeg"
 TILES, COLUMNS, TILE_WIDTH = 10, 5, 256
 
 
-def _frames(path: Path) -> Iterator[tuple[float, Image.Image]]:
-    """(seconds, picture) of every frame of the first video stream."""
+def _frames(path: Path) -> Iterator[av.VideoFrame]:
+    """Every frame of the first video stream, decoded (converted to a picture only when used)."""
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
-            stream = container.streams.video[0]
-            for frame in container.decode(stream):
-                yield float(frame.time or 0.0), frame.to_image()
+            yield from container.decode(container.streams.video[0])
     except (av.FFmpegError, IndexError) as exc:
         raise MediaDecodeError("the video could not be decoded") from exc
 
@@ -36,9 +34,9 @@ def _duration(path: Path) -> float:
 
 
 def thumbnail(path: Path) -> bytes:
-    for _, picture in _frames(path):
+    for frame in _frames(path):
         out = io.BytesIO()
-        picture.save(out, format="WEBP", quality=80)
+        frame.to_image().save(out, format="WEBP", quality=80)
         return out.getvalue()
     raise MediaDecodeError("the video has no frames")
 
@@ -48,10 +46,12 @@ def spritesheet(path: Path) -> bytes:
     duration = _duration(path)
     marks = [duration * (i + 0.5) / TILES for i in range(TILES)]
     tiles: list[Image.Image] = []
-    for seconds, picture in _frames(path):
-        if len(tiles) < TILES and seconds >= marks[len(tiles)] - 1e-6:
-            height = max(1, round(TILE_WIDTH * picture.height / picture.width))
-            tiles.append(picture.resize((TILE_WIDTH, height), Image.Resampling.BILINEAR))
+    for frame in _frames(path):
+        if len(tiles) == TILES:
+            break
+        if float(frame.time or 0.0) >= marks[len(tiles)] - 1e-6:
+            height = max(1, round(TILE_WIDTH * frame.height / frame.width))
+            tiles.append(frame.to_image(width=TILE_WIDTH, height=height))
     if not tiles:
         raise MediaDecodeError("the video has no frames")
     rows = -(-len(tiles) // COLUMNS)
