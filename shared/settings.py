@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     login_failures_per_email: int = 5
     login_failures_per_address: int = 30
     login_failure_window_seconds: int = 900
+    #: Sign-up attempts (with an acceptable password) allowed per client address within the window, then 429.
+    signups_per_address: int = Field(10, ge=1)
+    signup_window_seconds: int = Field(3600, ge=1)
     session_idle_days: int = 14
 
     @property

@@ -72,6 +72,8 @@ def stack_env(database_url: str, redis_url: str, _services_dir: Path) -> Iterato
         "ATELIER_STORAGE_DIR": str(_services_dir / "storage"),
         "ATELIER_API_URL": "http://testserver",
         "ATELIER_WEBHOOK_ALLOW_PRIVATE": "true",
+        # Every test signs up from one address; tests/people/test_signup_throttle.py lowers it.
+        "ATELIER_SIGNUPS_PER_ADDRESS": "100000",
         # Concurrent runs on one Redis must not consume each other's tasks.
         "ATELIER_BROKER_PREFIX": f"atelier-test-{uuid.uuid4().hex[:8]}:",
     }

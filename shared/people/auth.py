@@ -43,6 +43,7 @@ def _check_password(password: str) -> None:
 
 def signup(session: Session, email: str, password: str, ctx: audit.Context) -> LoggedIn:
     _check_password(password)
+    throttle.signup_attempt(ctx.ip)  # before the email check: 409s would otherwise probe emails freely
     email = email.strip().lower()
     if session.scalar(select(Account.id).where(Account.email == email)):
         raise EmailTaken("An account with this email exists; log in instead.")

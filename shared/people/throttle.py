@@ -1,7 +1,8 @@
-"""Login throttling in Redis, per email and per client address.
+"""Login and sign-up throttling in Redis: logins per email and per client address, sign-ups
+per client address.
 
-Every attempt is counted before the password is checked (INCR is atomic, so a burst cannot
-slip past the limit); a successful login takes its attempts back.
+Every attempt is counted before the work it guards (INCR is atomic, so a burst cannot slip
+past the limit); a successful login takes its attempts back, a sign-up's attempt stays counted.
 """
 
 from __future__ import annotations
@@ -23,11 +24,9 @@ def _keys(email: str, ip: str | None) -> list[tuple[str, int]]:
     return found
 
 
-def attempt(email: str, ip: str | None) -> None:
-    """Count an attempt; raise 429 once the failures in the window reach either limit."""
-    window = get_settings().login_failure_window_seconds
+def _count(keys: list[tuple[str, int]], window: int, what: str) -> None:
+    """Count one attempt on each key; raise 429 naming the first key whose count passed its limit."""
     pipe = get_redis().pipeline()
-    keys = _keys(email, ip)
     for name, _ in keys:
         pipe.set(name, 0, nx=True, ex=window)  # opens the window (no EXPIRE NX on Redis 6)
         pipe.incr(name)
@@ -39,10 +38,25 @@ def attempt(email: str, ip: str | None) -> None:
             retry_after = max(1, ttl)
             scope = "email" if ":email:" in name else "address"
             raise RateLimited(
-                f"Too many failed logins for this {scope}; try again in {retry_after} s.",
+                f"Too many {what} for this {scope}; try again in {retry_after} s.",
                 details={"limit": limit, "window": f"{window}s", "retry_after": retry_after},
                 headers={"Retry-After": str(retry_after)},
             )
+
+
+def attempt(email: str, ip: str | None) -> None:
+    """Count a login attempt; raise 429 once the failures in the window reach either limit."""
+    _count(_keys(email, ip), get_settings().login_failure_window_seconds, "failed logins")
+
+
+def signup_attempt(ip: str | None) -> None:
+    """Count a sign-up attempt from ``ip``; raise 429 once the address's sign-ups in the window
+    pass the limit. Without a known address there is nothing to count by."""
+    if not ip:
+        return
+    settings = get_settings()
+    name = f"{settings.broker_prefix}atelier:signup:ip:{ip}"
+    _count([(name, settings.signups_per_address)], settings.signup_window_seconds, "sign-ups")
 
 
 def succeeded(email: str, ip: str | None) -> None:
