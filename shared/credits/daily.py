@@ -52,20 +52,20 @@ def account_refusal(session: Session, account_id: str, amount: int, day: date) -
     return None
 
 
-def hold_on_key(session: Session, key_id: str, amount: int, day: date) -> None:
-    """Count ``amount`` against the key's daily limit, or raise 429 (the caller's transaction rolls back)."""
-    row = session.execute(
-        text(f"UPDATE api_keys SET daily_used = {used_today('api_keys')} + :amount, daily_used_on = :today"
-             " WHERE id = :id AND (daily_credit_limit IS NULL"
-             f" OR {used_today('api_keys')} + :amount <= daily_credit_limit) RETURNING id"),
-        {"id": key_id, "amount": amount, "today": day},
-    ).one_or_none()
-    if row is None:
-        key = session.execute(
-            text(f"SELECT daily_credit_limit AS lim, {used_today('api_keys')} AS used FROM api_keys WHERE id = :id"),
-            {"id": key_id, "today": day},
-        ).one()
-        raise refuse("key", int(key.lim), int(key.used), amount, day)
+#: Counts ``:amount`` against key ``:key_id``'s day (``:today``) unless that passes its limit; a
+#: statement to append conditions to (the hold makes it depend on the account's update).
+KEY_HOLD = (f"UPDATE api_keys SET daily_used = {used_today('api_keys')} + :amount, daily_used_on = :today"
+            " WHERE id = :key_id AND (daily_credit_limit IS NULL"
+            f" OR {used_today('api_keys')} + :amount <= daily_credit_limit)")
+
+
+def key_refusal(session: Session, key_id: str, amount: int, day: date) -> DailyLimitReached:
+    """After a refused key update: the key's daily-limit error."""
+    key = session.execute(
+        text(f"SELECT daily_credit_limit AS lim, {used_today('api_keys')} AS used FROM api_keys WHERE id = :id"),
+        {"id": key_id, "today": day},
+    ).one()
+    return refuse("key", int(key.lim), int(key.used), amount, day)
 
 
 def adjust(session: Session, account_id: str, key_id: str | None, delta: int, day: date) -> None:

@@ -76,6 +76,37 @@ def available(session: Session, account_id: str) -> int:
     ).scalar_one())
 
 
+#: The hold's guard: balance, overage and the account's daily limit in one conditional UPDATE.
+_ACCOUNT_HOLD = (
+    "UPDATE accounts SET held = held + :amount,"
+    f" daily_used = {daily.used_today('accounts')} + :amount, daily_used_on = :today FROM plans"
+    " WHERE accounts.id = :id AND plans.id = accounts.plan_id"
+    f" AND {CAPACITY_SQL} >= :amount AND ({daily.ACCOUNT_LIMIT} IS NULL"
+    f" OR {daily.used_today('accounts')} + :amount <= {daily.ACCOUNT_LIMIT})"
+    f" RETURNING accounts.balance, accounts.held, {CAPACITY_SQL} AS capacity"
+)
+# With a key, one statement (one round trip): the key's counter moves only when the account's
+# update passed; reading that update's output orders the locks account row first, then key row
+# (the order settle uses too). ``key_held`` is false when the key's own limit refused.
+_ACCOUNT_AND_KEY_HOLD = (
+    f"WITH guarded AS ({_ACCOUNT_HOLD}),"
+    f" counted AS ({daily.KEY_HOLD} AND EXISTS (SELECT FROM guarded) RETURNING api_keys.id)"
+    " SELECT guarded.*, EXISTS (SELECT FROM counted) AS key_held FROM guarded"
+)
+
+
+def _reserve(session: Session, account_id: str, api_key_id: str | None, amount: int, day: date) -> Any:
+    """The guarded updates: the account's row (balance, held, capacity after), or None when the
+    account cannot pay; raises 429 when the key's daily limit refuses (the caller rolls back)."""
+    params = {"amount": amount, "id": account_id, "today": day, "key_id": api_key_id}
+    if not api_key_id:
+        return session.execute(text(_ACCOUNT_HOLD), params).one_or_none()
+    row = session.execute(text(_ACCOUNT_AND_KEY_HOLD), params).one_or_none()
+    if row is not None and not row.key_held:
+        raise daily.key_refusal(session, api_key_id, amount, day)
+    return row
+
+
 def hold(session: Session, account_id: str, job_id: str | None, amount: int,
          breakdown: list[dict[str, Any]], *, request_id: str | None = None, api_key_id: str | None = None,
          reserved: Callable[[int], object] | None = None) -> int:
@@ -86,19 +117,10 @@ def hold(session: Session, account_id: str, job_id: str | None, amount: int,
     are locked by this transaction), before the ledger row is written: a relayed request starts its
     upstream call then.
 
-    Balance and the account's daily limit are one conditional UPDATE; the key's limit is the next
-    statement of the same transaction (account row first, then key row: the order settle uses too).
+    Balance, the account's daily limit and the key's are one statement (``_reserve``).
     """
     day = daily.today()
-    row = session.execute(
-        text("UPDATE accounts SET held = held + :amount,"
-             f" daily_used = {daily.used_today('accounts')} + :amount, daily_used_on = :today FROM plans"
-             " WHERE accounts.id = :id AND plans.id = accounts.plan_id"
-             f" AND {CAPACITY_SQL} >= :amount AND ({daily.ACCOUNT_LIMIT} IS NULL"
-             f" OR {daily.used_today('accounts')} + :amount <= {daily.ACCOUNT_LIMIT})"
-             f" RETURNING accounts.balance, accounts.held, {CAPACITY_SQL} AS capacity"),
-        {"amount": amount, "id": account_id, "today": day},
-    ).one_or_none()
+    row = _reserve(session, account_id, api_key_id, amount, day)
     if row is None:
         refusal = daily.account_refusal(session, account_id, amount, day)
         if refusal is not None:
@@ -108,8 +130,6 @@ def hold(session: Session, account_id: str, job_id: str | None, amount: int,
             f"This {'job' if job_id else 'request'} needs {amount} credits; {spendable} are available.",
             details={"required": amount, "available": spendable, "breakdown": breakdown},
         )
-    if api_key_id:
-        daily.hold_on_key(session, api_key_id, amount, day)
     if reserved is not None:
         reserved(int(row.capacity))
     _record(session, account_id, "hold", 0, amount, row.balance, row.held, job_id=job_id,
