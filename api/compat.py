@@ -113,7 +113,8 @@ def validate(model: type[M], fields: dict[str, Any], *, strict: bool | None = No
         raise describe_errors(exc.errors(), ()) from None
 
 
-def _create(request: Request, create: Callable[[Session], Outcome]) -> Outcome:
+def create_in_transaction(request: Request, create: Callable[[Session], Outcome]) -> Outcome:
+    """Run ``create`` in its own transaction (committed on return), reporting the credits it held."""
     with session_scope() as session:
         outcome = create(session)
         report_credits(request, session)
@@ -126,7 +127,7 @@ async def run_job(request: Request, principal: Principal, settings: Settings,
     call of ``shared.compat.submit``), then wait for it up to ``settings.sync_wait_seconds``
     when ``wait``. Returns the completed job's view, or the ``202`` response with the job as it
     is; raises ``shared.compat.failure`` for a job that failed or was cancelled."""
-    outcome = await run_in_threadpool(_create, request, create)
+    outcome = await run_in_threadpool(create_in_transaction, request, create)
     job_id = outcome.body["id"]
     headers: dict[str, str] = request.state.response_headers
     headers["X-Atelier-Job-Id"] = job_id

@@ -4,6 +4,8 @@ A long poll (``GET /v1/jobs/{id}?wait=N``) registers with the process's job-even
 job's status alone (one small read), and then keeps nothing but the job id, its status and the
 newest event. When the job's event comes, every waiter of the job answers with the same bytes:
 the event's view is validated and serialized once (``job_body``), not once per waiter.
+
+``Prefer: wait=N`` asks for the same wait when a job is created (RFC 7240, as Replicate reads it).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pydantic import TypeAdapter
 
 from api.schemas import Job
 from shared.db.session import autocommit_connection, session_scope
+from shared.errors import ValidationError
 from shared.jobs import service
 from shared.jobs.events import JobEvent, JobEventHub, JobEventWaiter
 from shared.settings import get_settings
@@ -90,3 +93,27 @@ async def wait_for_job(request: Request, account_id: str, job_id: str, seconds: 
             if event.status in TERMINAL:
                 view = event.view or await run_in_threadpool(read_job, account_id, job_id)
     return view
+
+
+#: ``Prefer: wait=N``: how long a creating request may wait for its job, in seconds.
+PREFER_WAIT = (1, 60)
+
+
+def prefer_wait(header: str | None) -> int | None:
+    """The seconds a ``Prefer`` header's ``wait`` preference asks for, or None without one.
+
+    Other preferences are ignored, as RFC 7240 lets a server do (``Preference-Applied`` names
+    only what was applied). A ``wait`` that is not a whole number of seconds from 1 to 60 is a
+    400 naming ``Prefer``: the contract bounds it, and a client asking for 300 s should learn
+    that it did not get them rather than receive a 202 it did not expect.
+    """
+    for preference in (header or "").split(","):
+        token, _, value = preference.split(";", 1)[0].partition("=")
+        if token.strip().lower() != "wait":
+            continue
+        seconds = value.strip().strip('"')
+        low, high = PREFER_WAIT
+        if not seconds.isascii() or not seconds.isdigit() or not low <= int(seconds) <= high:
+            raise ValidationError.field("Prefer", f"wait must be a whole number of seconds from {low} to {high}")
+        return int(seconds)
+    return None

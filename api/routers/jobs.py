@@ -8,11 +8,12 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from api.compat import create_in_transaction
 from api.deps import DB, AppSettings, Auth, CatalogDep, StorageDep
 from api.idempotent import answer
 from api.openapi import AUTHENTICATED, errors
 from api.schemas import Job, JobStatus, Page, Redelivery, WebhookDelivery, page
-from api.waiting import long_poll, read_job, read_status
+from api.waiting import long_poll, prefer_wait, read_job, read_status, wait_for_job
 from shared.jobs import lifecycle, service
 from shared.jobs.modes import JobRequest, Mode
 from shared.jobs.submit import submit
@@ -23,13 +24,31 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 KEEPALIVE_SECONDS = 15.0
 
 
-@router.post("", status_code=202, response_model=Job,
-             responses=errors(*AUTHENTICATED, 402, 404, 409, 413, 422))
-def create_job(body: JobRequest, principal: Auth, db: DB, settings: AppSettings, catalog: CatalogDep,
-               storage: StorageDep, idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
-    outcome = submit(db, storage, principal.account_id, body, catalog, settings, idempotency_key=idempotency_key,
-                     api_key_id=principal.key_id)
-    return answer(outcome)
+_PREFER = ("RFC 7240 preferences. `wait=N` (1–60): hold the request until the job is terminal (200) or N "
+           "seconds pass (202), holding no database connection; `Preference-Applied: wait=N` says so. "
+           "Other preferences are ignored; a `wait` outside 1–60 is a 400.")
+
+
+@router.post("", status_code=202, response_model=Job, responses={
+    200: {"model": Job, "description": "With `Prefer: wait=N`: the job ended within N seconds."},
+    202: {"description": "The job, queued (or, with `Prefer: wait=N`, still running after N seconds)."},
+    **errors(*AUTHENTICATED, 402, 404, 409, 413, 422)})
+async def create_job(body: JobRequest, request: Request, principal: Auth, settings: AppSettings,
+                     catalog: CatalogDep, storage: StorageDep,
+                     idempotency_key: Annotated[str | None, Header()] = None,
+                     prefer: Annotated[str | None, Header(description=_PREFER)] = None) -> JSONResponse:
+    wait = prefer_wait(prefer)
+    outcome = await run_in_threadpool(create_in_transaction, request, lambda session: submit(
+        session, storage, principal.account_id, body, catalog, settings, idempotency_key=idempotency_key,
+        api_key_id=principal.key_id))
+    if wait is None:
+        return answer(outcome)
+    # The creation is committed and the connection returned: the wait holds neither.
+    view = await wait_for_job(request, principal.account_id, outcome.body["id"], wait)
+    headers = {"Preference-Applied": f"wait={wait}"}
+    if outcome.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(view, status_code=200 if view["status"] in TERMINAL else 202, headers=headers)
 
 
 @router.get("", response_model=Page[Job], responses=errors(*AUTHENTICATED))
