@@ -26,6 +26,7 @@ from api.routers import (
     ops,
     plans,
     providers,
+    speech,
     studio,
     usage,
     videos,
@@ -67,7 +68,7 @@ def create_app() -> FastAPI:
     app.add_middleware(ResponseHeaders)
     app.add_middleware(RequestContext)  # outermost: every line of the request carries its id
     for module in (ops, auth, account, plans, usage, keys, assets, jobs, models, providers, chat, audio,
-                   generations, videos, images):
+                   generations, videos, images, speech):
         app.include_router(module.router)
     studio.install(app)
     return app

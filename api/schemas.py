@@ -140,6 +140,20 @@ class ImagesResponse(_Resource):
     model: str
     usage: CreditsUsage
 
+
+class SpeechAnswer(_Resource):
+    """``POST /v1/audio/speech`` with ``Accept: application/json`` (AI Magicx's answer)."""
+
+    #: Unix seconds.
+    created: int
+    #: A signed content URL that works without a key until it expires.
+    audio_url: str
+    duration_seconds: float
+    character_count: int
+    model: str
+    usage: CreditsUsage
+
+
 class WebhookDelivery(_Resource):
     id: str
     object: Literal["webhook_delivery"]

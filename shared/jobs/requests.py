@@ -9,11 +9,11 @@ unknown one "is not accepted for MODE", and an over-long text is ``PROMPT_TOO_LO
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
 
 from shared.errors import AtelierError, PromptTooLong, ValidationError
@@ -47,13 +47,25 @@ def rule(message: str, field: str | None = None) -> PydanticCustomError:
     return PydanticCustomError(_RULE, "{message}", {"message": message, **({"field": field} if field else {})})
 
 
-def _text(value: str) -> str:
+def _check_text(value: str, max_length: int) -> str:
     if not value.strip():
         raise rule("must be a non-empty string")
-    if len(value) > MAX_TEXT:
+    if len(value) > max_length:
         raise PydanticCustomError("prompt_too_long", "is {length} characters; the maximum is {max_length}",
-                                  {"length": len(value), "max_length": MAX_TEXT})
+                                  {"length": len(value), "max_length": max_length})
     return value
+
+
+def _text(value: str, info: ValidationInfo) -> str:
+    """A prompt or voice text: 1–500 characters, or up to ``max_text`` when the endpoint creating
+    the job allows more (``POST /v1/audio/speech`` validates with ``context={"max_text": 4096}``)."""
+    context = info.context if isinstance(info.context, dict) else {}
+    return _check_text(value, int(context.get("max_text", MAX_TEXT)))
+
+
+def limited_text(max_length: int) -> Callable[[str], str]:
+    """A validator for a text field of at most ``max_length`` characters (``PROMPT_TOO_LONG``)."""
+    return lambda value: _check_text(value, max_length)
 
 
 def _events(value: list[str]) -> list[str]:
@@ -68,7 +80,7 @@ def _metadata(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
-def _storable(data: Mapping[str, Any]) -> None:
+def check_storable(data: Mapping[str, Any]) -> None:
     """No NUL or unpaired surrogate in any string of the request (texts, ids, metadata keys and
     values): PostgreSQL cannot store them."""
     for name, value in data.items():
@@ -137,7 +149,7 @@ class JobRequestBase(BaseModel):
         # An explicit null means "not given", for every field of every mode.
         if not isinstance(data, dict):
             return data
-        _storable(data)
+        check_storable(data)
         return {k: v for k, v in data.items() if v is not None}
 
     @model_validator(mode="after")
