@@ -76,6 +76,9 @@ class ModelSpec:
         speed = params.get("speed")
         if speed is not None and speed != 1.0 and "speed" not in self.capabilities:
             raise ValidationError.field("speed", f"{self.id} speaks at one speed only (1)")
+        languages = self.capabilities.get("languages")
+        if languages is not None and params.get("language", languages[0]) not in languages:
+            raise ValidationError.field("language", f"{self.id} recognises {', '.join(languages)} only")
         formats = self.capabilities.get("output_formats")
         if formats is not None and params.get("output_format", formats[0]) not in formats:
             raise ValidationError.field("output_format", f"{self.id} produces {', '.join(formats)}")
@@ -121,6 +124,10 @@ BUILTIN: tuple[ModelSpec, ...] = (
     ModelSpec("fal-ai/f5-tts", "audio", "fal", "fal-ai/f5-tts", fallbacks=("openai/tts-1",)),
     ModelSpec("fal-ai/minimax/hailuo-02/standard/text-to-video", "text_to_video", "fal",
               "fal-ai/minimax/hailuo-02/standard/text-to-video"),
+    ModelSpec("fal-ai/whisper", "transcription", "fal", "fal-ai/whisper",
+              capabilities={"output": "application/json", "word_timestamps": False}),
+    ModelSpec("openai/whisper-1", "transcription", "openai", "whisper-1",
+              capabilities={"output": "application/json", "word_timestamps": True}),
     ModelSpec("black-forest-labs/flux-schnell", "text_to_image", "replicate", "black-forest-labs/flux-schnell"),
     ModelSpec("openai/gpt-image-1", "text_to_image", "openai", "gpt-image-1"),
     ModelSpec("openai/tts-1", "audio", "openai", "tts-1",

@@ -13,7 +13,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session
 
-from shared import assets
+from shared import assets, url_inputs
 from shared.catalog import Catalog
 from shared.db.models import Asset, Job
 from shared.errors import ValidationError
@@ -24,10 +24,13 @@ from shared.storage.base import Storage
 _DATA_URI = re.compile(r"^data:[\w.+-]+/[\w.+-]+(;[\w=.+-]+)*;base64,", re.IGNORECASE)
 
 
+def is_url(value: str) -> bool:
+    """A JSON ``file`` to fetch (``shared.url_inputs``) rather than decode."""
+    return value[:8].lower().startswith(("http://", "https://"))
+
+
 def decode_file_field(value: str) -> BinaryIO:
-    """A JSON ``file``: a ``data:`` URI or bare base64 (URLs are refused: no fetching here)."""
-    if value.startswith(("http://", "https://")):
-        raise ValidationError.field("file", "URLs are not accepted; send the bytes (multipart) or a data: URI")
+    """A JSON ``file`` given inline: a ``data:`` URI or bare base64."""
     try:
         return io.BytesIO(base64.b64decode(_DATA_URI.sub("", value, count=1), validate=True))
     except (binascii.Error, ValueError):
@@ -35,11 +38,17 @@ def decode_file_field(value: str) -> BinaryIO:
 
 
 def submit(session: Session, storage: Storage, settings: Settings, catalog: Catalog, account_id: str, *,
-           audio: BinaryIO, filename: str | None, model: str | None, language: str | None) -> Job:
+           audio: BinaryIO | str, filename: str | None, model: str | None, language: str | None) -> Job:
+    """``audio`` is the bytes, or an http(s) URL fetched through the guarded client (the audio
+    upload limit; a bad URL is a 400 naming ``file``)."""
     request = modes.parse({"mode": "transcription", "audio_asset_id": "ast_pending", "model": model,
                            "language": language})
-    asset = assets.upload(session, storage, settings, account_id=account_id, kind="audio", stream=audio,
-                          filename=filename)
+    if isinstance(audio, str):
+        asset = url_inputs.fetch_asset(session, storage, settings, account_id=account_id, kind="audio", url=audio,
+                                       field="file")
+    else:
+        asset = assets.upload(session, storage, settings, account_id=account_id, kind="audio", stream=audio,
+                              filename=filename)
     request = request.model_copy(update={"audio_asset_id": asset.id})
     return service.create_job(session, account_id, request, catalog, settings)
 

@@ -111,6 +111,9 @@ def poll(job_id: str, *, reschedule: bool = True) -> None:
     provider = registry.upstream_provider(handle.provider)
     with scratch.job_dir(job_id) as workdir, heartbeat(job_id, job.attempt), failures_end_the_job(job):
         ctx = WorkerContext(job_id, workdir, job.attempt)
+        if getattr(provider, "inputs_at_poll", False):
+            # Its paid call is made here, with the inputs, which the submit's scratch no longer holds.
+            fetch_inputs(job, workdir)
         try:
             result = provider.poll(handle, ctx)
         except UpstreamUnavailable as exc:

@@ -39,8 +39,8 @@ class TranscriptionForm(BaseModel):
     timestamp_granularities: list[Literal["segment", "word"]] | None = None
 
 
-async def _read_body(request: Request) -> tuple[dict[str, Any], BinaryIO, str | None]:
-    """(fields, the audio, its file name) from multipart (as the SDK sends it) or JSON."""
+async def _read_body(request: Request) -> tuple[dict[str, Any], BinaryIO | str, str | None]:
+    """(fields, the audio or its URL, its file name) from multipart (as the SDK sends it) or JSON."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form(max_files=1, max_fields=_MAX_FIELDS)
         fields: dict[str, Any] = {}
@@ -61,8 +61,9 @@ async def _read_body(request: Request) -> tuple[dict[str, Any], BinaryIO, str | 
         raise ValidationError("The request body is not valid JSON (or send multipart/form-data).",
                               details={"errors": [{"field": "body", "message": "malformed JSON"}]}) from None
     if not isinstance(body, dict) or not isinstance(body.get("file"), str):
-        raise ValidationError.field("file", "is required: a data: URI or base64 (or send multipart)")
-    return {k: v for k, v in body.items() if k != "file"}, transcriptions.decode_file_field(body["file"]), None
+        raise ValidationError.field("file", "is required: an http(s) URL, a data: URI or base64 (or send multipart)")
+    fields, file = {k: v for k, v in body.items() if k != "file"}, body["file"]
+    return fields, file if transcriptions.is_url(file) else transcriptions.decode_file_field(file), None
 
 
 def _form(fields: dict[str, Any]) -> TranscriptionForm:
@@ -75,7 +76,7 @@ def _form(fields: dict[str, Any]) -> TranscriptionForm:
     return form
 
 
-def _submit(account_id: str, form: TranscriptionForm, audio: BinaryIO, filename: str | None, storage: Storage,
+def _submit(account_id: str, form: TranscriptionForm, audio: BinaryIO | str, filename: str | None, storage: Storage,
             settings: Settings, catalog: Catalog) -> str:
     with session_scope() as session:
         return transcriptions.submit(session, storage, settings, catalog, account_id, audio=audio,

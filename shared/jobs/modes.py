@@ -186,8 +186,9 @@ class TranscriptionRequest(JobRequestBase):
     asset_fields = {"audio_asset_id": AssetField("audio", "audio", max_seconds=TRANSCRIPTION_MAX_SECONDS)}
     mode: Literal["transcription"]
     audio_asset_id: str
-    #: ISO-639-1; the built-in model recognises English only.
-    language: Literal["en"] = "en"
+    #: ISO-639-1, or absent: the model decides (the built-in model recognises English only;
+    #: whisper detects the language).
+    language: Annotated[str, Field(pattern=r"^[a-z]{2}$")] | None = None
 
 
 class VideoToVideoRequest(JobRequestBase):

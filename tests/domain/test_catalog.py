@@ -186,3 +186,9 @@ def test_a_model_refuses_a_speed_or_format_it_cannot_make():
         models.resolve("audio", "fal-ai/f5-tts").refuse_unsupported(params)
     assert caught.value.details["errors"][0]["field"] == "speed"
     models.resolve("audio", "fal-ai/f5-tts").refuse_unsupported({**params, "speed": 1.0})
+
+
+def test_whisper_models_are_listed_only_with_their_credentials():
+    assert not {"openai/whisper-1", "fal-ai/whisper"} & ids(catalog().available("transcription"))
+    assert "openai/whisper-1" in ids(catalog(openai_api_key="k").available("transcription"))
+    assert "fal-ai/whisper" in ids(catalog(fal_key="k").available("transcription"))

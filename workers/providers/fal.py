@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from shared.media.voices import VoiceId, as_voice_id
+from workers.providers import transcripts
 from workers.providers.base import (
     GenerationFailed,
     GenerationRequest,
@@ -100,6 +101,7 @@ class FalProvider:
             request_id=request_id,
             data={
                 "model": model,
+                **_transcribing(request),
                 "status_url": self._http.own_url(answer.get("status_url"), self._queue_url, f"{base}/status"),
                 "response_url": self._http.own_url(answer.get("response_url"), self._queue_url, base),
                 "cancel_url": self._http.own_url(answer.get("cancel_url"), self._queue_url, f"{base}/cancel"),
@@ -140,6 +142,9 @@ class FalProvider:
             result = response.json()
         except ValueError:
             raise UpstreamUnavailable("fal: the result is not JSON") from None
+        if "transcribe_seconds" in handle.data:  # the answer is the transcript itself, not files
+            heard = transcripts.from_fal(result, float(handle.data["transcribe_seconds"] or 0.0))
+            return PollResult(state="completed", progress=100.0, outputs=[transcripts.write(heard, ctx.workdir)])
         files = _output_files(result)
         if not files:
             return PollResult(state="failed", error=GenerationFailed("fal: the result has no output files"))
@@ -177,6 +182,11 @@ class FalProvider:
                 "ref_audio_url": self._reference_voice(request),
                 "model_type": "F5-TTS",
             }
+        elif request.mode == "transcription":
+            body = {"audio_url": input_reference(_required_input(request, "audio")), "task": "transcribe",
+                    "chunk_level": "segment"}
+            _put(body, "language", p.get("language"))
+            return body  # whisper takes no seed
         elif request.mode == "music":
             body = {"prompt": request.prompt, "seconds_total": int(p.get("duration_seconds") or 30)}
         elif request.mode == "text_to_video":
@@ -198,6 +208,14 @@ class FalProvider:
         if not reference:
             raise ProviderError(f"fal f5-tts needs a reference recording; none is configured for voice {voice_id!r}")
         return reference
+
+
+def _transcribing(request: GenerationRequest) -> dict[str, Any]:
+    """What ``_finish`` needs to turn a transcription's result into a transcript: the audio's length."""
+    if request.mode != "transcription":
+        return {}
+    audio = request.inputs.get("audio")
+    return {"transcribe_seconds": audio.duration_seconds if audio else None}
 
 
 def _app_id(model: str) -> str:

@@ -10,6 +10,10 @@ The protocol, as OpenAI documents it (API reference, "Images" and "Audio"):
   ``size`` → the same answer.
 * ``POST {base}/audio/speech``, JSON ``{model, input, voice, response_format, speed}`` → the
   audio bytes (mp3 by default; also wav, opus, aac, flac, and pcm: raw 24 kHz 16-bit samples).
+* ``POST {base}/audio/transcriptions``, multipart: ``file``, ``model``, ``response_format:
+  verbose_json``, ``timestamp_granularities[]`` (segment, word), ``language`` →
+  ``{task, language, duration, text, segments: [{id, start, end, text, …}], words: [{word,
+  start, end}]}``.
 
 ``Authorization: Bearer <key>``; errors are ``{"error": {message, type, param, code}}``.
 
@@ -29,9 +33,11 @@ import httpx
 
 from shared.media.probe import RAW_PCM
 from shared.media.voices import VoiceId, as_voice_id
+from workers.providers import transcripts
 from workers.providers.base import (
     GenerationFailed,
     GenerationRequest,
+    InputFile,
     JobContext,
     PollResult,
     ProviderError,
@@ -58,6 +64,8 @@ class OpenAIProvider:
     """``UpstreamProvider`` for OpenAI image generation/editing and text-to-speech."""
 
     name = "openai"
+    #: The worker puts the job's inputs in ``ctx.workdir`` before each poll (the call is made there).
+    inputs_at_poll = True
 
     def __init__(
         self,
@@ -98,8 +106,12 @@ class OpenAIProvider:
             saved = self._http.stream_to("POST", url, ctx.workdir / "openai-speech", json=call["json"],
                                          content_type=raw)
             return _completed([_expect(saved, "audio")])
+        if call["endpoint"] == "audio/transcriptions":
+            answer = self._upload(url, call, ctx)
+            heard = transcripts.from_openai(answer, float(call["file"].get("duration") or 0.0))
+            return PollResult(state="completed", progress=100.0, outputs=[transcripts.write(heard, ctx.workdir)])
         if call["endpoint"] == "images/edits":
-            answer = self._edit(url, call, ctx)
+            answer = self._upload(url, call, ctx)
         else:
             answer = self._http.json("POST", url, json=call["json"])
         return _completed(self._save_images(answer, ctx))
@@ -126,6 +138,8 @@ class OpenAIProvider:
                     "speed": float(p.get("speed", 1.0)),
                 },
             }
+        if request.mode == "transcription":
+            return self._transcription(request)
         if request.mode not in ("text_to_image", "image_to_image"):
             raise unsupported_mode(f"openai ({model})", request.mode)
         fields: dict[str, Any] = {
@@ -146,21 +160,32 @@ class OpenAIProvider:
         return {
             "endpoint": "images/edits",
             "form": {key: str(value) for key, value in fields.items()},
-            # The local copy is read when the call is made; the signed URL is the fallback
-            # for a poll that runs on another worker.
-            "image": {"path": str(image.path), "url": image.url, "content_type": image.content_type},
+            "file": _file("image", image),
         }
 
-    def _edit(self, url: str, call: dict[str, Any], ctx: JobContext) -> Any:
-        image = call["image"]
-        path = Path(image["path"])
+    def _transcription(self, request: GenerationRequest) -> dict[str, Any]:
+        audio = request.inputs.get("audio")
+        if audio is None:
+            raise ProviderError("mode 'transcription' needs an input audio")
+        form: dict[str, Any] = {"model": request.provider_model, "response_format": "verbose_json",
+                                "timestamp_granularities[]": ["segment", "word"]}
+        if request.params.get("language"):
+            form["language"] = str(request.params["language"])
+        return {"endpoint": "audio/transcriptions", "form": form,
+                "file": {**_file("file", audio), "duration": audio.duration_seconds}}
+
+    def _upload(self, url: str, call: dict[str, Any], ctx: JobContext) -> Any:
+        """A multipart call carrying the job's input file (an edit's image, the audio to transcribe)."""
+        file = call["file"]
+        here = ctx.workdir / Path(file["path"]).name  # fetched again for this poll (``inputs_at_poll``)
+        path = here if here.is_file() else Path(file["path"])
         if not path.is_file():
-            if not image.get("url"):
-                raise ProviderError("the input image is no longer on this worker and has no URL")
+            if not file.get("url"):
+                raise ProviderError("the input file is no longer on this worker and has no URL")
             # Our own storage's signed URL: trusted, so no private-address check.
-            path = self._http.download(image["url"], ctx.workdir / "openai-input", check_url=False).path
+            path = self._http.download(file["url"], ctx.workdir / "openai-input", check_url=False).path
         with path.open("rb") as f:
-            files = {"image": (path.name, f, image["content_type"])}
+            files = {file["field"]: (path.name, f, file["content_type"])}
             return self._http.json("POST", url, data=call["form"], files=files)
 
     def _save_images(self, answer: Any, ctx: JobContext) -> list[SavedFile]:
@@ -178,6 +203,12 @@ class OpenAIProvider:
                 raise GenerationFailed("openai: an image in the answer has neither b64_json nor url")
             saved.append(_expect(file, "image"))
         return saved
+
+
+def _file(field: str, item: InputFile) -> dict[str, Any]:
+    """An input sent as a multipart file: the local copy is read when the call is made; the
+    signed URL is the fallback for a poll that runs on another worker."""
+    return {"field": field, "path": str(item.path), "url": item.url, "content_type": item.content_type}
 
 
 def _image_size(model: str, size: str) -> str:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import io
 import time
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
+
+import av
 
 from tests.providers.fakes.server import (
     FakeServer,
@@ -33,6 +36,8 @@ class FakeOpenAI(FakeServer):
         self.broken_output = False
         #: Multipart edit requests as parsed: ``{"fields": {...}, "files": {name: (filename, bytes)}}``.
         self.edits: list[dict[str, Any]] = []
+        #: Transcription requests as parsed, with their ``timestamp_granularities[]`` values.
+        self.transcriptions: list[dict[str, Any]] = []
 
     @staticmethod
     def _error(
@@ -49,7 +54,8 @@ class FakeOpenAI(FakeServer):
     def route(self, record: Recorded) -> Reply:
         if record.method != "POST":
             return self._error(404, "Not found", "invalid_request_error")
-        if record.path in ("/v1/images/generations", "/v1/images/edits", "/v1/audio/speech"):
+        if record.path in ("/v1/images/generations", "/v1/images/edits", "/v1/audio/speech",
+                           "/v1/audio/transcriptions"):
             self.delay_submit()
             failure = self._injected_failure()
             if failure:
@@ -64,6 +70,8 @@ class FakeOpenAI(FakeServer):
             return self._images(fields)
         if record.path == "/v1/audio/speech":
             return self._speech(record.json())
+        if record.path == "/v1/audio/transcriptions":
+            return self._transcription(record)
         return self._error(404, f"Invalid URL (POST {record.path})", "invalid_request_error")
 
     def _injected_failure(self) -> Reply | None:
@@ -117,6 +125,40 @@ class FakeOpenAI(FakeServer):
             400, f"This fake only speaks mp3, wav and pcm, not {fmt!r}.", "invalid_request_error",
             param="response_format"
         )
+
+
+    def _transcription(self, record: Recorded) -> Reply:
+        """Whisper's answer about the uploaded audio: "Hello world.", timed over its real length."""
+        fields, files = _parse_multipart(record)
+        granularities = _repeated(record, "timestamp_granularities[]")
+        self.transcriptions.append({"fields": fields, "files": files, "granularities": granularities})
+        if "file" not in files:
+            return self._error(400, "Missing required parameter: 'file'.", "invalid_request_error", param="file")
+        try:
+            with av.open(io.BytesIO(files["file"][1])) as container:
+                duration = round(float(container.duration or 0) / av.time_base, 3)
+        except av.FFmpegError:
+            return self._error(400, "The audio file could not be decoded or its format is not supported.",
+                               "invalid_request_error", param="file")
+        if fields.get("response_format") != "verbose_json":
+            return json_reply(200, {"text": "Hello world."})
+        body: dict[str, Any] = {"task": "transcribe", "language": "english", "duration": duration,
+                                "text": "Hello world."}
+        if "segment" in granularities or not granularities:
+            body["segments"] = [{"id": 0, "seek": 0, "start": 0.0, "end": duration, "text": " Hello world.",
+                                 "tokens": [50364, 2425, 1002, 13], "temperature": 0.0, "avg_logprob": -0.2,
+                                 "compression_ratio": 0.6, "no_speech_prob": 0.01}]
+        if "word" in granularities:
+            body["words"] = [{"word": "Hello", "start": 0.0, "end": round(duration / 2, 3)},
+                             {"word": "world", "start": round(duration / 2, 3), "end": duration}]
+        return json_reply(200, body)
+
+
+def _repeated(record: Recorded, name: str) -> list[str]:
+    head = f"Content-Type: {record.headers.get('content-type', '')}\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + record.body)
+    return [str(part.get_payload(decode=True).decode()) for part in message.iter_parts()
+            if part.get_param("name", header="content-disposition") == name]
 
 
 def _parse_multipart(record: Recorded) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
