@@ -48,10 +48,10 @@ def _stored(account_id: str, asset_id: str) -> tuple[str, int]:
 
 
 @router.post("/speech", response_model=None, responses={
-    200: {"description": "The audio in `response_format` (as OpenAI answers it); with `Accept: application/json`, "
+    200: {"model": SpeechAnswer,
+          "description": "The audio in `response_format` (as OpenAI answers it); with `Accept: application/json`, "
                          "a signed URL to it instead.",
-          "content": {**{media: _AUDIO for media in dict.fromkeys(speech.CONTENT_TYPES.values())},
-                      "application/json": {"schema": {"$ref": "#/components/schemas/SpeechAnswer"}}}},
+          "content": {media: _AUDIO for media in dict.fromkeys(speech.CONTENT_TYPES.values())}},
     **compat.ACCEPTED, **errors(*AUTHENTICATED, 402, 409, 413, 422)})
 async def create_speech(body: SpeechBody, request: Request, principal: Auth, settings: AppSettings,
                         catalog: CatalogDep, storage: StorageDep,
