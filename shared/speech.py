@@ -13,10 +13,11 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import ValidationError as PydanticValidationError
 
 from shared import compat
 from shared.jobs.modes import AudioRequest
-from shared.jobs.requests import AudioFormat, check_storable, limited_text, rule
+from shared.jobs.requests import AudioFormat, check_storable, describe_errors, limited_text, rule
 from shared.media.voices import VOICE_IDS, VoiceId, as_voice_id
 from shared.settings import Settings
 
@@ -77,7 +78,10 @@ def job_request(body: SpeechBody) -> AudioRequest:
         "mode": "audio", "model": body.model, "voice_text": body.input, "voice_id": voice_id(body.voice),
         "output_format": body.response_format, "speed": body.speed, "webhook_url": body.webhook_url,
         "webhook_events": body.webhook_events, "metadata": body.metadata}
-    return AudioRequest.model_validate(fields, context={"max_text": MAX_INPUT})
+    try:
+        return AudioRequest.model_validate(fields, context={"max_text": MAX_INPUT})
+    except PydanticValidationError as exc:  # the job's own rules (webhook_events, metadata)
+        raise describe_errors(exc.errors(), ()) from None
 
 
 def answer_shape(body: SpeechBody) -> dict[str, Any]:

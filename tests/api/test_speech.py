@@ -131,7 +131,8 @@ def test_input_over_500_characters_is_spoken_in_full(live_server, caller, client
 
 @pytest.mark.parametrize(("extra", "param"), [
     ({"speed": 5}, "speed"), ({"voice": "robot"}, "voice"), ({"instructions": "whisper"}, "instructions"),
-    ({"response_format": "ogg"}, "response_format"), ({"input": "x" * 4097}, "input"), ({"input": "  "}, "input")])
+    ({"response_format": "ogg"}, "response_format"), ({"input": "x" * 4097}, "input"), ({"input": "  "}, "input"),
+    ({"extra_body": {"webhook_events": ["job.exploded"]}}, "webhook_events")])
 def test_what_cannot_be_honoured_is_a_bad_request_naming_it(sdk, extra, param):
     body = {"model": "local/voice-1", "voice": "alloy", "input": "Hello.", **extra}
     with pytest.raises(openai.BadRequestError) as caught:
