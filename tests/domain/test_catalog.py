@@ -12,7 +12,7 @@ from shared.errors import ModelNotFound
 from shared.settings import Settings
 
 LOCAL_MODELS = {"local/sketch-1", "local/remix-1", "local/voice-1", "local/compose-1", "local/avatar-1",
-                "local/motion-1", "local/transcribe-1"}
+                "local/motion-1", "local/transcribe-1", "local/restyle-video-1", "local/rework-1"}
 
 
 @pytest.fixture(autouse=True)
