@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -68,7 +68,9 @@ class Studio:
 
     def wait(self, condition: Any, timeout: float = 30.0, message: str = "") -> Any:
         try:
-            return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(lambda d: condition())
+            # A page re-rendering under the test replaces elements: look again.
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.1,
+                                 ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: condition())
         except TimeoutException:
             raise AssertionError(f"timed out: {message}\n{self.describe()}") from None
 

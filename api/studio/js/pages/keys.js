@@ -36,7 +36,7 @@ function copyable(label, text, { multiline = false, className = '' } = {}) {
   const control = multiline
     ? h('textarea', { readonly: true, rows: text.split('\n').length, class: `code ${className}`, spellcheck: 'false' }, text)
     : h('input', { type: 'text', readonly: true, value: text, class: `code ${className}`, spellcheck: 'false' });
-  const button = h('button', { type: 'button' }, `Copy ${label.toLowerCase()}`);
+  const button = h('button', { type: 'button' }, `Copy ${label}`);
   button.addEventListener('click', () => copy(text, button));
   return h('div', { class: 'copyable' }, field(label, control), button);
 }
