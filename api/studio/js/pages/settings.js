@@ -4,14 +4,16 @@ import { get, post, put } from '../api.js';
 import { errorBox, field, formatDate, h, heading } from '../dom.js';
 
 function secretSection(notify) {
-  const value = h('input', { type: 'password', readonly: true, value: 'whsec_••••••••••••••••', class: 'code',
-    spellcheck: 'false', autocomplete: 'off' });
+  const HIDDEN = 'Hidden: press Reveal secret';
+  const value = h('input', { type: 'text', readonly: true, value: HIDDEN, class: 'code', spellcheck: 'false',
+    autocomplete: 'off' });
+  let shown = false;
   const reveal = h('button', { type: 'button' }, 'Reveal secret');
   const rotate = h('button', { type: 'button', class: 'danger' }, 'Rotate secret');
   const note = h('p', { class: 'hint' });
   const problem = h('div');
   const show = (data) => {
-    value.type = 'text';
+    shown = true;
     value.value = data.secret;
     reveal.textContent = 'Hide secret';
     if (data.previous_secret_expires_at) {
@@ -20,9 +22,9 @@ function secretSection(notify) {
   };
   reveal.addEventListener('click', async () => {
     problem.replaceChildren();
-    if (value.type === 'text') {
-      value.type = 'password';
-      value.value = 'whsec_••••••••••••••••';
+    if (shown) {
+      shown = false;
+      value.value = HIDDEN;
       reveal.textContent = 'Reveal secret';
       return;
     }
