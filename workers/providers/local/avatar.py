@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from .encode import AAC_RATE, VideoWriter
-from .motion import Camera, Framing, Move, frame_times, framed_picture
+from .motion import Camera, Framing, frame_times, framed_picture, move_for
 
 FPS = 25
 _ZOOM = 0.08
@@ -86,11 +86,12 @@ class _Mouth:
 
 
 def render_talking_video(image_path: Path, voice: np.ndarray, path: Path, seed: int,
-                         progress: Callable[[float], None], framing: Framing = Framing(fps=FPS)) -> None:
-    """``voice`` is mono float32 at ``AAC_RATE``; the clip lasts exactly as long."""
+                         progress: Callable[[float], None], framing: Framing = Framing(fps=FPS),
+                         prompt: str | None = None) -> None:
+    """``voice`` is mono float32 at ``AAC_RATE``; the clip lasts exactly as long. The camera
+    makes the move the prompt asks for (``motion.move_for``), gently."""
     fps, loop = framing.fps, framing.loop
-    drift = np.random.default_rng(seed).uniform(-1, 1, 2) * 0.5
-    move = Move((0.0, _ZOOM * 0.9), x=(0.0, float(drift[0])), y=(0.0, float(drift[1])))
+    move = move_for(prompt, seed, zoom=_ZOOM * 0.9)
     picture, (width, height) = framed_picture(image_path, framing.resolution, framing.aspect_ratio, _ZOOM)
     camera = Camera(picture, (width, height), move, loop)
     seconds = voice.size / AAC_RATE

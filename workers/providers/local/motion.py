@@ -53,27 +53,27 @@ class Move:
 
 #: How far the picture's own animation zooms or pans.
 PICTURE_ZOOM = 0.25
+#: Pans, by direction (their zoom is set by ``move_for``).
 _MOVES: dict[str, Move] = {
-    "zoom_in": Move((0.0, PICTURE_ZOOM)),
-    "zoom_out": Move((PICTURE_ZOOM, 0.0)),
-    "pan_left": Move((PICTURE_ZOOM, PICTURE_ZOOM), x=(0.5, -0.5)),
-    "pan_right": Move((PICTURE_ZOOM, PICTURE_ZOOM), x=(-0.5, 0.5)),
-    "pan_up": Move((PICTURE_ZOOM, PICTURE_ZOOM), y=(0.5, -0.5)),
-    "pan_down": Move((PICTURE_ZOOM, PICTURE_ZOOM), y=(-0.5, 0.5)),
+    "pan_left": Move((0.0, 0.0), x=(0.5, -0.5)),
+    "pan_right": Move((0.0, 0.0), x=(-0.5, 0.5)),
+    "pan_up": Move((0.0, 0.0), y=(0.5, -0.5)),
+    "pan_down": Move((0.0, 0.0), y=(-0.5, 0.5)),
 }
 
 
-def move_for(prompt: str | None, seed: int) -> Move:
+def move_for(prompt: str | None, seed: int, zoom: float = PICTURE_ZOOM) -> Move:
     """The move the prompt asks for ("zoom out", "pan left", "tilt up"…); otherwise a zoom in
-    drifting in a direction picked by the seed."""
+    drifting in a direction picked by the seed. ``zoom`` sets how far it goes."""
     words = words_of(prompt)
     for name in ("left", "right", "up", "down"):
         if name in words and has_any(words, frozenset({"pan", "tilt", "move", "slide", "track"})):
-            return _MOVES[f"pan_{name}"]
+            move = _MOVES[f"pan_{name}"]
+            return Move((zoom, zoom), move.x, move.y)
     if "out" in words and has_any(words, frozenset({"zoom", "pull", "dolly"})):
-        return _MOVES["zoom_out"]
+        return Move((zoom, 0.0))
     drift = np.random.default_rng(seed).uniform(-0.4, 0.4, 2)
-    return Move((0.0, PICTURE_ZOOM), x=(0.0, float(drift[0])), y=(0.0, float(drift[1])))
+    return Move((0.0, zoom), x=(0.0, float(drift[0])), y=(0.0, float(drift[1])))
 
 
 def crop_to(picture: Image.Image, aspect_ratio: str | None) -> Image.Image:

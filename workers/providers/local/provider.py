@@ -151,7 +151,8 @@ class LocalProvider:
             animate_picture(_input(request, "image"), path, framing, float(params.get("duration_seconds", 5)),
                             request.prompt, _seed(request), _stage(ctx, 0, 100))
             return [Output(path, "video/mp4", "video")]
-        render_talking_video(_input(request, "image"), voice, path, _seed(request), _stage(ctx, 10, 100), framing)
+        render_talking_video(_input(request, "image"), voice, path, _seed(request), _stage(ctx, 10, 100), framing,
+                             request.prompt)
         return [Output(path, "video/mp4", "video")]
 
     def _text_to_video(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:

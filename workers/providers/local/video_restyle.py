@@ -74,7 +74,7 @@ def _sampled(frames: Iterator[tuple[float, Image.Image]], count: int, fps: int) 
 def _source_audio(path: Path, container: av.container.InputContainer, seconds: float) -> np.ndarray | None:
     if not container.streams.audio:
         return None
-    return read_audio(path, AAC_RATE)[: round(seconds * AAC_RATE)]
+    return read_audio(path, AAC_RATE, max_seconds=seconds)
 
 
 def restyle_video(source: Path, path: Path, rework: Rework, source_seconds: float | None,
