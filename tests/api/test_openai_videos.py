@@ -110,6 +110,25 @@ def test_an_unfinished_video_has_no_content_and_deleting_it_releases_the_hold(li
     assert ledger_sum(owner.account_id) == (300, 300)
 
 
+def test_a_cancelled_video_is_failed_with_the_jobs_abort(sdk, client, caller):
+    video = sdk.videos.create(prompt="a slow sunrise", seconds="10")
+    cancelled = client.post(f"/v1/jobs/{video.id}/cancel", headers=caller.headers)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "aborted"
+    seen = sdk.videos.retrieve(video.id)
+    assert seen.status == "failed" and seen.error is not None and seen.error.code == "JOB_ABORTED"
+    assert seen.completed_at is not None and seen.seconds == "10"
+
+
+def test_a_generated_video_is_listed_as_a_video_too(sdk, caller, client):
+    accepted = client.post("/v1/videos/generations", headers=caller.headers,
+                           json={"prompt": "a paper boat", "duration_seconds": 1, "aspect_ratio": "1:1",
+                                 "resolution": "480p"})
+    assert accepted.status_code == 202
+    video = sdk.videos.retrieve(accepted.json()["id"])
+    assert (video.prompt, video.seconds, video.size) == ("a paper boat", "1", "480x480")
+    assert video.id in [v.id for v in sdk.videos.list(limit=100)]
+
+
 @pytest.mark.parametrize(("kwargs", "param"), [
     ({"seconds": "12"}, "seconds"), ({"seconds": "0"}, "seconds"), ({"size": "1024x1792"}, "size"),
     ({"extra_body": {"quality": "high"}}, "quality"),
