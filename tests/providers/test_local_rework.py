@@ -13,6 +13,7 @@ from PIL import Image, ImageFilter
 from shared.media.probe import probe
 from tests.media_samples import mp4_bytes
 from tests.providers.local_support import (
+    FakeContext,
     decode_audio,
     generate,
     high_band_share,
@@ -20,7 +21,7 @@ from tests.providers.local_support import (
     onsets_per_second,
     video_streams,
 )
-from workers.providers.base import InputFile
+from workers.providers.base import InputFile, JobAborted
 from workers.providers.local.rework import analyse
 
 
@@ -159,3 +160,13 @@ def test_audio_to_audio_strength_zero_is_the_source_and_duration_cuts(tmp_path: 
                                                                  "output_format": "wav"}, {"audio": source})
     samples, rate = decode_audio(longer[0].path)
     assert abs(samples.size / rate - 3.0) < 0.02  # never longer than the source
+
+
+@pytest.mark.parametrize("mode", ["video_to_video", "audio_to_audio"])
+def test_cancellation_stops_a_rework(tmp_path: Path, mode: str) -> None:
+    inputs = {"video": video_input(tmp_path, seconds=3.0)} if mode == "video_to_video" else \
+        {"audio": tone_input(tmp_path, "src.wav", 220.0, [1] * 12)}
+    ctx = FakeContext(tmp_path / "work", abort_at=2)
+    with pytest.raises(JobAborted):
+        generate(tmp_path, mode, "fast drums as a pencil sketch", {"seed": 1}, inputs, ctx=ctx)
+    assert len(ctx.reports) == 2  # nothing ran past the aborting report
