@@ -70,18 +70,30 @@ class ModelSpec:
     api_key_env: str | None = None
     created: int = BUILTIN_CREATED
 
-    def refuse_unsupported(self, params: Mapping[str, Any]) -> None:
-        """A 400 naming a parameter this model cannot honour: a ``speed`` other than 1 without a
-        ``speed`` capability, an ``output_format`` outside its ``output_formats``."""
+    def unsupported(self, params: Mapping[str, Any]) -> tuple[str, str] | None:
+        """The parameter this model cannot honour and why, or None: a ``speed`` other than 1
+        without a ``speed`` capability, a ``language`` outside its ``languages``, an ``output_format``
+        outside its ``output_formats``, a ``size`` outside its ``sizes`` (a model without the
+        capability takes every size as asked)."""
         speed = params.get("speed")
         if speed is not None and speed != 1.0 and "speed" not in self.capabilities:
-            raise ValidationError.field("speed", f"{self.id} speaks at one speed only (1)")
+            return "speed", f"{self.id} speaks at one speed only (1)"
         languages = self.capabilities.get("languages")
         if languages is not None and params.get("language", languages[0]) not in languages:
-            raise ValidationError.field("language", f"{self.id} recognises {', '.join(languages)} only")
+            return "language", f"{self.id} recognises {', '.join(languages)} only"
         formats = self.capabilities.get("output_formats")
         if formats is not None and params.get("output_format", formats[0]) not in formats:
-            raise ValidationError.field("output_format", f"{self.id} produces {', '.join(formats)}")
+            return "output_format", f"{self.id} produces {', '.join(formats)}"
+        sizes = self.capabilities.get("sizes")
+        if sizes is not None and params.get("size") is not None and params["size"] not in sizes:
+            return "size", f"{self.id} makes {', '.join(sizes)} only"
+        return None
+
+    def refuse_unsupported(self, params: Mapping[str, Any]) -> None:
+        """A 400 naming the parameter this model cannot honour (see ``unsupported``)."""
+        found = self.unsupported(params)
+        if found is not None:
+            raise ValidationError.field(*found)
 
     @property
     def category(self) -> str:
@@ -117,8 +129,10 @@ BUILTIN: tuple[ModelSpec, ...] = (
     _local("local/restyle-video-1", "video_to_video", max_duration_seconds=VIDEO_SECONDS.high, output="video/mp4"),
     _local("local/rework-1", "audio_to_audio", max_duration_seconds=MUSIC_SECONDS.high,
            output=["audio/mpeg", "audio/wav"]),
+    # ``sizes``: what each upstream makes exactly (fal takes any width and height; FLUX on Replicate
+    # takes an aspect ratio and 1 or 0.25 megapixels; gpt-image-1 makes 1024x1024, 1536x1024, 1024x1536).
     ModelSpec("fal-ai/flux/dev", "text_to_image", "fal", "fal-ai/flux/dev",
-              fallbacks=("black-forest-labs/flux-schnell",)),
+              fallbacks=("black-forest-labs/flux-schnell",), capabilities={"sizes": list(get_args(Size))}),
     ModelSpec("fal-ai/flux/dev/image-to-image", "image_to_image", "fal", "fal-ai/flux/dev/image-to-image"),
     ModelSpec("fal-ai/stable-audio", "music", "fal", "fal-ai/stable-audio"),
     ModelSpec("fal-ai/f5-tts", "audio", "fal", "fal-ai/f5-tts", fallbacks=("openai/tts-1",)),
@@ -128,8 +142,9 @@ BUILTIN: tuple[ModelSpec, ...] = (
               capabilities={"output": "application/json", "word_timestamps": False}),
     ModelSpec("openai/whisper-1", "transcription", "openai", "whisper-1",
               capabilities={"output": "application/json", "word_timestamps": True}),
-    ModelSpec("black-forest-labs/flux-schnell", "text_to_image", "replicate", "black-forest-labs/flux-schnell"),
-    ModelSpec("openai/gpt-image-1", "text_to_image", "openai", "gpt-image-1"),
+    ModelSpec("black-forest-labs/flux-schnell", "text_to_image", "replicate", "black-forest-labs/flux-schnell",
+              capabilities={"sizes": ["512x512", "1024x1024"]}),
+    ModelSpec("openai/gpt-image-1", "text_to_image", "openai", "gpt-image-1", capabilities={"sizes": ["1024x1024"]}),
     ModelSpec("openai/tts-1", "audio", "openai", "tts-1",
               capabilities={"output_formats": list(get_args(AudioFormat)), "speed": [0.25, 4]}),
     ModelSpec("openai/gpt-4o-mini", "chat", "openai", "gpt-4o-mini", default=True),
@@ -237,9 +252,11 @@ class Catalog:
         spec = self._all.get(model_id)
         return spec if spec and self._usable(spec) else None
 
-    def fallbacks(self, spec: ModelSpec) -> list[ModelSpec]:
+    def fallbacks(self, spec: ModelSpec, params: Mapping[str, Any] | None = None) -> list[ModelSpec]:
+        """``spec``'s available fallbacks; given a job's ``params``, only those that honour them all."""
         chain = [self.get(fid) for fid in spec.fallbacks]
-        return [m for m in chain if m is not None and m.mode == spec.mode]
+        return [m for m in chain if m is not None and m.mode == spec.mode
+                and (params is None or m.unsupported(params) is None)]
 
 
 @lru_cache

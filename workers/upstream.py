@@ -38,7 +38,7 @@ UPSTREAM_DEADLINE = timedelta(hours=1)
 def _chain(job: ClaimedJob) -> list[ModelSpec]:
     catalog = get_catalog()
     primary = catalog.get(job.model)
-    return [primary, *catalog.fallbacks(primary)] if primary is not None else []
+    return [primary, *catalog.fallbacks(primary, job.params)] if primary is not None else []
 
 
 def send_submit(job: ClaimedJob, index: int) -> None:

@@ -52,11 +52,13 @@ def _input_assets(session: Session, account_id: str, request: JobRequestBase) ->
 def resolve_model(request: JobRequestBase, catalog: Catalog) -> ModelSpec:
     """The model that will serve the request (400 for an unknown one). A parameter only the local
     renderer honours (the mode's ``local_only``), set for another model to anything but its
-    default, is refused (400 naming it), not silently dropped."""
+    default, is refused (400 naming it), not silently dropped; so is a value outside the model's
+    capabilities (a size it cannot make, see ``ModelSpec.unsupported``)."""
     model = catalog.resolve(request.mode, request.model)
     if model.provider != "local":
         for name in request.non_default(modes.spec_for(request.mode).local_only):
             raise ValidationError.field(name, f"is not supported by model {model.id}")
+    model.refuse_unsupported(request.params())
     return model
 
 
@@ -68,7 +70,6 @@ def create_job(session: Session, account_id: str, request: JobRequestBase, catal
     if request.webhook_url is not None:
         validate_webhook_url(request.webhook_url, allow_private=settings.webhook_allow_private)
     params = request.params()
-    model.refuse_unsupported(params)
     estimate = price(model.price_rules, modes.spec_for(request.mode).estimate(params, assets), params)
     job = Job(
         id=new_id("job"), account_id=account_id, mode=request.mode, status="queued", model=model.id,

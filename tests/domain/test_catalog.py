@@ -192,3 +192,27 @@ def test_whisper_models_are_listed_only_with_their_credentials():
     assert not {"openai/whisper-1", "fal-ai/whisper"} & ids(catalog().available("transcription"))
     assert "openai/whisper-1" in ids(catalog(openai_api_key="k").available("transcription"))
     assert "fal-ai/whisper" in ids(catalog(fal_key="k").available("transcription"))
+
+
+def test_an_upstream_image_model_makes_only_its_listed_sizes():
+    from shared.errors import ValidationError
+
+    models = catalog(fal_key="k", replicate_api_token="k", openai_api_key="k")
+    makes = {m: models.resolve("text_to_image", m) for m in ("local/sketch-1", "fal-ai/flux/dev",
+                                                             "black-forest-labs/flux-schnell", "openai/gpt-image-1")}
+    for size, able in (("512x512", {"local/sketch-1", "fal-ai/flux/dev", "black-forest-labs/flux-schnell"}),
+                       ("1024x1024", set(makes)),
+                       ("1792x1024", {"local/sketch-1", "fal-ai/flux/dev"}),
+                       ("1024x1792", {"local/sketch-1", "fal-ai/flux/dev"})):
+        assert {m for m, spec in makes.items() if spec.unsupported({"n": 1, "size": size}) is None} == able, size
+    with pytest.raises(ValidationError) as caught:
+        makes["openai/gpt-image-1"].refuse_unsupported({"n": 1, "size": "1792x1024"})
+    assert caught.value.details["errors"] == [{"field": "size",
+                                               "message": "openai/gpt-image-1 makes 1024x1024 only"}]
+
+
+def test_a_fallback_that_cannot_honour_the_jobs_parameters_is_skipped():
+    models = catalog(fal_key="k", replicate_api_token="k")
+    flux = models.resolve("text_to_image", "fal-ai/flux/dev")
+    assert ids(models.fallbacks(flux, {"n": 1, "size": "1024x1024"})) == {"black-forest-labs/flux-schnell"}
+    assert models.fallbacks(flux, {"n": 1, "size": "1792x1024"}) == []  # flux-schnell would bend it to 16:9

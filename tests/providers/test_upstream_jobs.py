@@ -201,3 +201,28 @@ def test_provider_callback_token_is_verified(client, stack_env):
     token = signed.callback_token(get_settings(), "fal", "job_doesnotexist")
     assert client.post(f"/v1/providers/fal/callback/{token}").status_code == 202
     assert client.post(f"/v1/providers/replicate/callback/{token}").status_code == 404
+
+
+def test_a_size_the_upstream_model_cannot_make_is_refused_before_anything_is_created(
+        client, celery_worker, make_account, fakes):
+    openai = fakes["openai"]
+    caller = make_account(credits=10)
+    before = openai.count("POST", "/images/generations")
+    for path, body in (("/v1/jobs", {"mode": "text_to_image", "prompt": "a wide fox", "model": "openai/gpt-image-1",
+                                     "size": "1792x1024"}),
+                       ("/v1/images/generations", {"prompt": "a wide fox", "model": "openai/gpt-image-1",
+                                                   "size": "1792x1024"})):
+        refused = client.post(path, json=body, headers=caller.headers)
+        assert refused.status_code == 400, refused.text
+        error = refused.json()["error"]
+        assert error["code"] == "VALIDATION_ERROR" and error["param"] == "size"
+        assert error["details"]["errors"] == [{"field": "size", "message": "openai/gpt-image-1 makes 1024x1024 only"}]
+    assert client.get("/v1/jobs", headers=caller.headers).json()["data"] == []
+    credits = client.get("/v1/account", headers=caller.headers).json()["credits"]
+    assert (credits["balance"], credits["held"]) == (10, 0) and ledger_sum(caller.account_id) == (10, 10)
+    # A size it makes goes upstream exactly as asked.
+    job = submit(client, caller, mode="text_to_image", prompt="a square fox", model="openai/gpt-image-1",
+                 size="1024x1024")
+    assert wait_for_job(client, caller, job["id"])["status"] == "completed"
+    [call] = [r for r in openai.requests if r.path.endswith("/images/generations")][before:]
+    assert call.json()["size"] == "1024x1024"

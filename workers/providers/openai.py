@@ -47,7 +47,6 @@ from workers.providers.http import (
     MAX_DOWNLOAD_BYTES,
     SavedFile,
     UpstreamHTTP,
-    parse_size,
     poll_outcome,
     unsupported_mode,
     write_base64,
@@ -146,7 +145,9 @@ class OpenAIProvider:
             "model": model,
             "prompt": request.prompt,
             "n": int(p.get("n") or 1) if request.mode == "text_to_image" else 1,
-            "size": _image_size(model, str(p.get("size") or "1024x1024")),
+            # As asked: a size the model cannot make was refused when the job was created (its
+            # catalog entry's ``sizes``), so nothing is changed here.
+            "size": str(p.get("size") or "1024x1024"),
         }
         if model.startswith("dall-e"):
             fields["response_format"] = "b64_json"
@@ -209,18 +210,6 @@ def _file(field: str, item: InputFile) -> dict[str, Any]:
     """An input sent as a multipart file: the local copy is read when the call is made; the
     signed URL is the fallback for a poll that runs on another worker."""
     return {"field": field, "path": str(item.path), "url": item.url, "content_type": item.content_type}
-
-
-def _image_size(model: str, size: str) -> str:
-    """Our sizes → the nearest one the model accepts."""
-    if model.startswith("dall-e-2"):
-        return size if size in ("256x256", "512x512", "1024x1024") else "1024x1024"
-    if model.startswith("dall-e-3"):
-        return size if size in ("1024x1024", "1792x1024", "1024x1792") else "1024x1024"
-    width, height = parse_size(size)
-    if width == height:
-        return "1024x1024"
-    return "1536x1024" if width > height else "1024x1536"
 
 
 def _expect(saved: SavedFile, kind: str) -> SavedFile:

@@ -35,8 +35,8 @@ from workers.providers.http import (
     MAX_DOWNLOAD_BYTES,
     CallbackURL,
     UpstreamHTTP,
+    exact_aspect_ratio,
     input_reference,
-    nearest_aspect_ratio,
     parse_size,
     percent_from_logs,
     poll_outcome,
@@ -155,7 +155,7 @@ class ReplicateProvider:
             body = {
                 "prompt": request.prompt,
                 "num_outputs": int(p.get("n") or 1),
-                "aspect_ratio": nearest_aspect_ratio(width, height, _ASPECT_RATIOS),
+                "aspect_ratio": _aspect_ratio(width, height),
                 "output_format": _image_format(p.get("output_format")),
             }
             if "flux" in model and max(width, height) <= 512:
@@ -192,6 +192,16 @@ class ReplicateProvider:
 def _put(body: dict[str, Any], key: str, value: Any) -> None:
     if value is not None and value != "":
         body[key] = value
+
+
+def _aspect_ratio(width: int, height: int) -> str:
+    """The ``w:h`` FLUX on Replicate takes for width x height; another size is refused, not bent to
+    the nearest ratio (the catalog's ``sizes`` refuses it earlier, when the job is created)."""
+    ratio = exact_aspect_ratio(width, height)
+    if ratio not in _ASPECT_RATIOS:
+        raise ProviderError(f"replicate: size {width}x{height} is not one of the aspect ratios the model takes "
+                            f"({', '.join(_ASPECT_RATIOS)})")
+    return ratio
 
 
 def _image_format(value: Any) -> str:

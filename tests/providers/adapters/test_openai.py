@@ -27,7 +27,7 @@ from workers.providers.base import (
 
 def test_openai_image_generation(openai_fake: FakeOpenAI, job_ctx: FakeJobContext, client: httpx.Client) -> None:
     provider = openai_provider(openai_fake, client)
-    handle = provider.submit(job("text_to_image", "gpt-image-1", n=2, size="1792x1024"))
+    handle = provider.submit(job("text_to_image", "gpt-image-1", n=2, size="1024x1024"))
     assert openai_fake.requests == []  # submit prepares; the paid call happens in poll
 
     result = provider.poll(handle, job_ctx)
@@ -35,10 +35,21 @@ def test_openai_image_generation(openai_fake: FakeOpenAI, job_ctx: FakeJobContex
     [call] = openai_fake.requests
     assert call.path == "/v1/images/generations"
     assert call.headers["authorization"] == f"Bearer {openai_fake.key}"
-    assert call.json() == {"model": "gpt-image-1", "prompt": "a red fox in the snow", "n": 2, "size": "1536x1024"}
+    assert call.json() == {"model": "gpt-image-1", "prompt": "a red fox in the snow", "n": 2, "size": "1024x1024"}
     assert [o.content_type for o in result.outputs] == ["image/png", "image/png"]
     for output in result.outputs:
         assert_decodes(output, job_ctx.workdir)
+
+
+@pytest.mark.parametrize(("model", "size"), [("dall-e-3", "1792x1024"), ("dall-e-2", "512x512"),
+                                           ("gpt-image-1", "1024x1024")])
+def test_openai_image_size_reaches_the_upstream_as_asked(
+    openai_fake: FakeOpenAI, job_ctx: FakeJobContext, client: httpx.Client, model: str, size: str
+) -> None:
+    provider = openai_provider(openai_fake, client)
+    assert provider.poll(provider.submit(job("text_to_image", model, size=size)), job_ctx).state == "completed"
+    [call] = openai_fake.requests
+    assert call.json()["size"] == size
 
 
 def test_openai_image_edit_is_multipart(

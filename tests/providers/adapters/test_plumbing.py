@@ -30,7 +30,7 @@ from workers.providers.fal import FalProvider
 from workers.providers.http import (
     download_to,
     error_message,
-    nearest_aspect_ratio,
+    exact_aspect_ratio,
     percent_from_logs,
     scrub,
     write_data_uri,
@@ -182,7 +182,6 @@ def test_progress_and_aspect_helpers() -> None:
     assert percent_from_logs("Using seed: 1\n 45%|####5     | 9/20 [00:03<00:04]") == 45.0
     assert percent_from_logs("step\n 9/20 [00:03<00:04]") == 45.0
     assert percent_from_logs("loading weights") is None
-    ratios = ("1:1", "16:9", "9:16", "4:3")
-    assert nearest_aspect_ratio(1024, 1024, ratios) == "1:1"
-    assert nearest_aspect_ratio(1792, 1024, ratios) == "16:9"
-    assert nearest_aspect_ratio(1024, 1792, ratios) == "9:16"
+    assert exact_aspect_ratio(1024, 1024) == exact_aspect_ratio(512, 512) == "1:1"
+    assert exact_aspect_ratio(1792, 1024) == "7:4" and exact_aspect_ratio(1024, 1792) == "4:7"
+    assert exact_aspect_ratio(1344, 768) == "7:4" and exact_aspect_ratio(1920, 1080) == "16:9"

@@ -18,6 +18,7 @@ from tests.providers.adapters.support import (
 from tests.providers.fakes import FakeJobContext, FakeReplicate
 from workers.providers.base import (
     GenerationFailed,
+    ProviderError,
     UpstreamRejected,
     UpstreamUnavailable,
 )
@@ -27,7 +28,7 @@ from workers.providers.base import (
 
 def test_replicate_flux_completes(replicate_fake: FakeReplicate, job_ctx: FakeJobContext, client: httpx.Client) -> None:
     provider = replicate_provider(replicate_fake, client)
-    handle = provider.submit(job("text_to_image", "black-forest-labs/flux-schnell", n=2, size="1792x1024", seed=3))
+    handle = provider.submit(job("text_to_image", "black-forest-labs/flux-schnell", n=2, size="1024x1024", seed=3))
 
     create = next(r for r in replicate_fake.requests if r.method == "POST")
     assert create.path == "/v1/models/black-forest-labs/flux-schnell/predictions"
@@ -37,7 +38,7 @@ def test_replicate_flux_completes(replicate_fake: FakeReplicate, job_ctx: FakeJo
         "input": {
             "prompt": "a red fox in the snow",
             "num_outputs": 2,
-            "aspect_ratio": "16:9",
+            "aspect_ratio": "1:1",
             "output_format": "png",
             "seed": 3,
         }
@@ -50,6 +51,24 @@ def test_replicate_flux_completes(replicate_fake: FakeReplicate, job_ctx: FakeJo
     for output in result.outputs:
         assert_decodes(output, job_ctx.workdir)
     assert all("authorization" not in r.headers for r in replicate_fake.requests if r.path.startswith("/files/"))
+
+
+@pytest.mark.parametrize(("size", "megapixels"), [("512x512", "0.25"), ("1024x1024", None)])
+def test_replicate_flux_gets_exactly_the_size_asked(
+    replicate_fake: FakeReplicate, client: httpx.Client, size: str, megapixels: str | None
+) -> None:
+    replicate_provider(replicate_fake, client).submit(job("text_to_image", "black-forest-labs/flux-schnell", size=size))
+    sent = next(r for r in replicate_fake.requests if r.method == "POST").json()["input"]
+    assert (sent["aspect_ratio"], sent.get("megapixels")) == ("1:1", megapixels)
+
+
+def test_replicate_refuses_a_size_without_its_exact_aspect_ratio(
+    replicate_fake: FakeReplicate, client: httpx.Client
+) -> None:
+    provider = replicate_provider(replicate_fake, client)
+    with pytest.raises(ProviderError, match="1792x1024 is not one of the aspect ratios"):
+        provider.submit(job("text_to_image", "black-forest-labs/flux-schnell", size="1792x1024"))
+    assert replicate_fake.requests == []  # never bent to the nearest ratio (16:9 would be 1344x768)
 
 
 def test_replicate_pinned_version_uses_the_predictions_endpoint(

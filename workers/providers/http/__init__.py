@@ -15,7 +15,7 @@ from workers.providers.http.files import (
     write_data_uri,
 )
 from workers.providers.http.helpers import (
-    nearest_aspect_ratio,
+    exact_aspect_ratio,
     parse_size,
     percent_from_logs,
     poll_outcome,
@@ -33,7 +33,7 @@ __all__ = [
     "error_message",
     "input_reference",
     "make_client",
-    "nearest_aspect_ratio",
+    "exact_aspect_ratio",
     "parse_size",
     "percent_from_logs",
     "poll_outcome",

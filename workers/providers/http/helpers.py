@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from math import gcd
 from typing import ParamSpec
 
@@ -35,19 +35,10 @@ def parse_size(size: str) -> tuple[int, int]:
     return int(width), int(height)
 
 
-def nearest_aspect_ratio(width: int, height: int, allowed: Iterable[str]) -> str:
-    """The allowed ``w:h`` ratio closest to width/height (e.g. 1792x1024 → 16:9)."""
+def exact_aspect_ratio(width: int, height: int) -> str:
+    """width/height as ``w:h`` in lowest terms (1792x1024 → 7:4)."""
     divisor = gcd(width, height) or 1
-    exact = f"{width // divisor}:{height // divisor}"
-    choices = list(allowed)
-    if exact in choices:
-        return exact
-
-    def value(ratio: str) -> float:
-        w, h = ratio.split(":")
-        return int(w) / int(h)
-
-    return min(choices, key=lambda r: abs(value(r) - width / height))
+    return f"{width // divisor}:{height // divisor}"
 
 
 def unsupported_mode(provider: str, mode: str) -> ProviderError:
