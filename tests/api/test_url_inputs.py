@@ -210,7 +210,7 @@ def test_id_and_url_for_one_input_is_400(client, make_account, files):
     assert "is required" in refused(response, "input_image_asset_id")
     response = submit(client, caller, mode="image_to_video", input_image_url=data_uri("image/png", png_bytes()),
                       voice_text="hello", audio_url="http://example.com/a.wav")
-    assert "exactly one" in refused(response, "voice_text")
+    assert "not both" in refused(response, "voice_text")  # neither: the picture moves without a voice
 
 
 def test_a_refused_job_keeps_no_fetched_asset(client, make_account, files):
