@@ -18,7 +18,9 @@ class WorkerContext:
         self.workdir = workdir
         #: The claimed attempt: once another worker took the job over, this one stops.
         self.attempt = attempt
-        self._last_write = 0.0
+        # The claim has just written the job (and found it running): the first progress write and
+        # cancellation check are due one interval from now, so a short job makes none.
+        self._last_write = time.monotonic()
         self._last_percent = -1
 
     def progress(self, percent: float) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shared import queue
-from shared.db.models import Asset, Job
+from shared.db.models import Asset, Job, JobInput
 from shared.db.session import session_scope
 from shared.jobs import modes, service
 
@@ -99,12 +99,15 @@ def poll_delay(polls: int) -> float:
 
 
 def _claimed(session: Session, job: Job) -> ClaimedJob:
-    links = {link.role: link.asset_id for link in job.input_links}
-    rows = session.scalars(select(Asset).where(Asset.id.in_(links.values()))).all() if links else []
-    by_id = {a.id: a for a in rows}
-    return ClaimedJob(job.id, job.account_id, modes.spec_for(job.mode).name, job.model, job.provider,
+    spec = modes.spec_for(job.mode)
+    # The input assets with their roles in one SELECT, and none for a mode that takes no assets.
+    inputs = session.execute(
+        select(JobInput.role, Asset).join(Asset, Asset.id == JobInput.asset_id)
+        .where(JobInput.job_id == job.id).order_by(JobInput.role)
+    ).all() if spec.asset_fields else []
+    return ClaimedJob(job.id, job.account_id, spec.name, job.model, job.provider,
                       job.prompt, dict(job.params), job.attempts,
-                      tuple(InputRef(role, by_id[aid]) for role, aid in links.items()))
+                      tuple(InputRef(role, asset) for role, asset in inputs))
 
 
 def claim(job_id: str) -> ClaimedJob | None:

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shared import queue
 from shared.catalog import Catalog, ModelSpec
@@ -142,10 +143,12 @@ def claim(session: Session, job_id: str, settings: Settings | None = None) -> Jo
         & (Job.updated_at < now - timedelta(seconds=settings.heartbeat_timeout_seconds))
     claimable = (Job.status == "queued") | (lost & (Job.attempts < settings.max_job_attempts))
     previous = select(Job.status).where(Job.id == job_id).scalar_subquery()
+    # One statement: the claim returns the claimed row (RETURNING), so nothing is read again.
     row = session.execute(
         update(Job).where(Job.id == job_id, claimable)
         .values(status="running", attempts=Job.attempts + 1, started_at=now, updated_at=now)
-        .returning(Job.id, previous.label("previous"))
+        .returning(Job, previous.label("previous")).options(lazyload(Job.results)),
+        execution_options={"populate_existing": True},
     ).one_or_none()
     if row is None:
         exhausted = session.scalars(select(Job).where(Job.id == job_id, lost).with_for_update(skip_locked=True)
@@ -153,9 +156,8 @@ def claim(session: Session, job_id: str, settings: Settings | None = None) -> Jo
         if exhausted is not None:
             fail_lost(session, exhausted)
         return None
-    job = session.get(Job, job_id, populate_existing=True)
-    assert job is not None
-    if row.previous == "queued":  # a take-over is no news to the client: still running
+    job, previous_status = row
+    if previous_status == "queued":  # a take-over is no news to the client: still running
         events.transition(session, job)
     return job
 
@@ -186,7 +188,8 @@ def report_progress(session: Session, job_id: str, progress: int | None, attempt
 
 def lock_running(session: Session, job_id: str) -> Job | None:
     """The job, row-locked, if it is still running — the gate for completing or failing it."""
-    job = session.scalars(select(Job).where(Job.id == job_id).with_for_update()).one_or_none()
+    job = session.scalars(select(Job).where(Job.id == job_id).with_for_update().options(lazyload(Job.results))
+                          ).one_or_none()
     return job if job is not None and job.status == "running" else None
 
 
@@ -209,7 +212,8 @@ def complete(session: Session, job: Job, outputs: Sequence[Asset]) -> None:
                    **({"shortfall": settlement.shortfall} if settlement.shortfall else {})}
     job.completed_at = job.updated_at = datetime.now(UTC)
     session.flush()
-    session.refresh(job, ["results"])
+    # The results are the rows just inserted (their defaults returned by the INSERT): no SELECT.
+    set_committed_value(job, "results", sorted(outputs, key=lambda asset: asset.id))
     events.transition(session, job)
 
 
