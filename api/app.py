@@ -32,7 +32,7 @@ from api.routers import (
     videos,
 )
 from shared import metrics
-from shared.jobs.events import JobEventHub
+from shared.jobs.hub import JobEventHub
 from shared.llm.upstream import new_client
 from shared.settings import get_settings
 

@@ -1,9 +1,10 @@
 """Waiting for a job to end without holding a thread or a database connection.
 
 A long poll (``GET /v1/jobs/{id}?wait=N``) registers with the process's job-event hub, reads the
-job's status alone (one small read), and then keeps nothing but the job id, its status and the
-newest event. When the job's event comes, every waiter of the job answers with the same bytes:
-the event's view is validated and serialized once (``job_body``), not once per waiter.
+job's status alone (one small read, shared by the waiters of one job), and then keeps nothing but
+the job id, its status and the newest event. When the job's event comes, every waiter of the job
+answers with the same bytes: the event's view is validated and serialized once (``job_body``),
+not once per waiter.
 
 ``Prefer: wait=N`` asks for the same wait when a job is created (RFC 7240, as Replicate reads it).
 """
@@ -17,12 +18,13 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import TypeAdapter
+from starlette.types import Receive, Scope, Send
 
 from api.schemas import Job
 from shared.db.session import autocommit_connection, session_scope
 from shared.errors import ValidationError
 from shared.jobs import service
-from shared.jobs.events import JobEvent, JobEventHub, JobEventWaiter
+from shared.jobs.hub import JobEvent, JobEventHub, JobEventWaiter
 from shared.settings import get_settings
 from shared.views import TERMINAL, job_view
 
@@ -62,17 +64,35 @@ async def _newest(waiter: JobEventWaiter, status: str, seconds: float) -> JobEve
     return newest
 
 
-async def long_poll(hub: JobEventHub, account_id: str, job_id: str, seconds: float) -> Response:
-    """The job once it is terminal, or as it is after ``seconds``, as a response body shared by
-    every waiter woken by the same event."""
+async def _answer(hub: JobEventHub, account_id: str, job_id: str, seconds: float) -> bytes:
+    """The job once it is terminal, or as it is after ``seconds``: a response body shared by every
+    waiter woken by the same event."""
     async with hub.subscribe(job_id) as waiter:
-        # Subscribed before reading, so a completion between the read and the wait is not missed.
-        status = await run_in_threadpool(read_status, account_id, job_id)
+        # Subscribed before reading, so a completion between the read and the wait is not missed;
+        # of many waiters on one job, one reads (JobEventHub.status).
+        status = await hub.status(waiter, account_id, lambda: run_in_threadpool(read_status, account_id, job_id))
         event = None if status in TERMINAL else await _newest(waiter, status, seconds)
     if event is not None and event.view is not None:
-        return job_response(event.derive(job_body))
+        return event.derive(job_body)
     # Terminal before we waited, a quiet job, or a progress report (no view): read it as it is.
-    return job_response(job_body(await run_in_threadpool(read_job, account_id, job_id)))
+    return job_body(await run_in_threadpool(read_job, account_id, job_id))
+
+
+class LongPoll(Response):
+    """A long poll's answer, waited for when the response is sent: the route has returned by then,
+    so the request's dependencies and the route's frames are not kept for the whole wait. What
+    can go wrong (an unknown job) is raised before anything is sent, and answered as usual."""
+
+    media_type = "application/json"
+
+    def __init__(self, hub: JobEventHub, account_id: str, job_id: str, seconds: float) -> None:
+        super().__init__()
+        self._wait = (hub, account_id, job_id, seconds)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        hub, account_id, job_id, seconds = self._wait
+        body = await _answer(hub, account_id, job_id, seconds)
+        await job_response(body)(scope, receive, send)
 
 
 async def wait_for_job(request: Request, account_id: str, job_id: str, seconds: float) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from api.deps import DB, AppSettings, Auth, CatalogDep, StorageDep
 from api.idempotent import answer
 from api.openapi import AUTHENTICATED, errors
 from api.schemas import Job, JobStatus, Page, Redelivery, WebhookDelivery, page
-from api.waiting import long_poll, prefer_wait, read_job, read_status, wait_for_job
+from api.waiting import LongPoll, prefer_wait, read_job, read_status, wait_for_job
 from shared.jobs import lifecycle, service
 from shared.jobs.modes import JobRequest, Mode
 from shared.jobs.submit import submit
@@ -68,7 +68,7 @@ async def get_job(job_id: str, principal: Auth, request: Request,
     seconds = wait if wait is not None else (30.0 if poll else 0.0)
     if seconds <= 0:
         return await run_in_threadpool(read_job, principal.account_id, job_id)
-    return await long_poll(request.state.events, principal.account_id, job_id, seconds)
+    return LongPoll(request.state.events, principal.account_id, job_id, seconds)
 
 
 def _sse(view: dict[str, Any]) -> str:

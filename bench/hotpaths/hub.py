@@ -16,7 +16,7 @@ import statistics
 import time
 from typing import Any
 
-from shared.jobs.events import JobEventHub
+from shared.jobs.hub import JobEventHub
 
 VIEW = {"id": "job_x", "object": "job", "mode": "text_to_image", "status": "completed", "model": "local-image",
         "provider": "local", "prompt": "snowy mountains above a lake at sunset", "inputs": {"n": 1, "size": "512x512"},

@@ -85,6 +85,8 @@ class LongPoll(asyncio.Protocol):
             self.answered.set_exception(ConnectionError(f"closed before the answer ({exc})"))
 
     def close(self) -> None:
+        """Hang up (the bench gave up on this poll, or is done with it)."""
+        self.answered.cancel()
         if self.transport is not None:
             self.transport.close()
 
@@ -116,16 +118,22 @@ async def _register(side: Side, count: int) -> list[LongPoll]:
             _, poll = await loop.create_connection(lambda: LongPoll(request), host, int(port))
             polls.append(poll)
 
+    connecting = [asyncio.create_task(connect()) for _ in range(count)]
     try:
-        await asyncio.wait_for(asyncio.gather(*(connect() for _ in range(count))), REGISTER_WITHIN)
+        await asyncio.wait(connecting, timeout=REGISTER_WITHIN)
         while (seen := await asyncio.to_thread(side.registered)) < count:
             if time.monotonic() > deadline or any(p.answered.done() for p in polls):
-                raise TimeoutError(f"{seen} of {count} long polls registered in {REGISTER_WITHIN:.0f} s")
+                raise TimeoutError(f"{seen} of {count} long polls registered in {REGISTER_WITHIN:.0f} s "
+                                   f"({len(polls)} connected)")
             await asyncio.sleep(0.2)
     except BaseException:
         for poll in polls:
             poll.close()
         raise
+    finally:
+        for task in connecting:
+            task.cancel()
+        await asyncio.gather(*connecting, return_exceptions=True)
     return polls
 
 

@@ -107,8 +107,9 @@ def test_waiters_of_one_job_answer_one_shared_body(client, live_server, make_acc
     assert answers[0].json() == plain.json()
     assert plain.json()["status"] == "completed"
     assert len(rendered) == 1  # validated and serialized once for all twelve
-    # Registering read the job's status alone (one small statement per waiter), nothing more.
-    assert len(registering) == 12 and all(s.startswith("SELECT jobs.status FROM jobs") for s in registering)
+    # Registering read the job's status alone, one small statement, and not once per waiter when
+    # an earlier waiter's read was already known (how many raced before it depends on timing).
+    assert 1 <= len(registering) <= 12 and all(s.startswith("SELECT jobs.status FROM jobs") for s in registering)
     assert after == []  # woken by the completion event, no waiter read the job again
 
 

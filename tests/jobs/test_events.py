@@ -10,26 +10,15 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import pytest
 import redis
 
 from shared.embedded import free_port
-from shared.jobs.events import CHANNEL, JobEvent, JobEventHub, JobEventWaiter, publish_job_event, publisher_client
-
-
-@pytest.fixture
-def channel() -> str:
-    return f"{CHANNEL}:test-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def client(redis_url: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_url, socket_timeout=5)
-    yield client
-    client.close()
+from shared.jobs.events import publish_job_event, publisher_client
+from shared.jobs.hub import JobEvent, JobEventHub, JobEventWaiter
 
 
 @asynccontextmanager
@@ -248,7 +237,7 @@ class SilentPubSub:
         self.pings = 0
         self._pending: list[dict] = []
 
-    async def get_message(self, timeout: float) -> JobEvent | None:
+    async def get_message(self, timeout: float) -> dict | None:
         if self._pending:
             return self._pending.pop()
         await asyncio.sleep(timeout)
