@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test browser lint typecheck bench clean
+.PHONY: dev test browser lint typecheck bench bench-hotpaths clean
 
 $(STAMP): pyproject.toml client/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.hotpaths
 	$(BIN)/python -m bench.capacity
 	$(BIN)/python -m bench.chat
+
+# Some rows only, e.g. make bench-hotpaths ONLY="P3 P4 P5 P6"
+bench-hotpaths: $(STAMP)
+	$(BIN)/python -m bench.hotpaths $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

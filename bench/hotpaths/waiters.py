@@ -30,7 +30,10 @@ from bench.hotpaths.stack import Stack, servers
 WAIT = 60  # the longest wait the API accepts; registering must finish well within it
 REGISTER_WITHIN = WAIT * 0.75
 CONNECTING = 100  # connections being opened at once
-WARMUP = 200
+WARMUP = 400
+#: More than the API's worker threads (anyio's 40): the warm-up grows the thread pool to its full
+#: size, so the idle figure includes it and the memory per waiter does not.
+WARMUP_CONNECTIONS = 64
 
 
 @dataclass
@@ -138,8 +141,8 @@ async def _register(side: Side, count: int) -> list[LongPoll]:
 
 
 async def wake(side: Side, count: int) -> Wake:
-    async with client(side.server.url) as warm:  # the thread pool and DB pool at working size
-        await throughput(warm, lambda c: c.get(side.warm_path, headers=side.headers), WARMUP)
+    async with client(side.server.url, WARMUP_CONNECTIONS) as warm:  # thread pool and DB pool at full size
+        await throughput(warm, lambda c: c.get(side.warm_path, headers=side.headers), WARMUP, WARMUP_CONNECTIONS)
     await quiet(side.server.pid)
     idle = rss_kb(side.server.pid)
     polls = await _register(side, count)
