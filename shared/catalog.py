@@ -24,7 +24,7 @@ from typing import Any, Literal, get_args
 
 import yaml
 
-from shared.credits.pricing import PriceRule
+from shared.credits.pricing import PriceRule, describe
 from shared.errors import ModelNotFound, ValidationError
 from shared.jobs.modes import (
     MAX_COMPAT_IMAGES,
@@ -248,6 +248,10 @@ class Catalog:
                                 details={"available_models": names})
         return spec
 
+    def defaults(self) -> dict[str, str]:
+        """mode → its default model's id, for every mode an available model serves."""
+        return {mode: self.default_for(mode).id for mode in MODE_NAMES + RELAY_MODES if self.available(mode)}
+
     def get(self, model_id: str) -> ModelSpec | None:
         spec = self._all.get(model_id)
         return spec if spec and self._usable(spec) else None
@@ -257,6 +261,14 @@ class Catalog:
         chain = [self.get(fid) for fid in spec.fallbacks]
         return [m for m in chain if m is not None and m.mode == spec.mode
                 and (params is None or m.unsupported(params) is None)]
+
+
+def model_view(model: ModelSpec, defaults: Mapping[str, str]) -> dict[str, Any]:
+    """A model as ``GET /v1/models`` shows it; ``defaults`` is ``Catalog.defaults()``."""
+    return {"id": model.id, "object": "model", "created": model.created, "owned_by": model.provider,
+            "category": model.category, "mode": model.mode, "provider": model.provider,
+            "default": defaults.get(model.mode) == model.id, "capabilities": model.capabilities,
+            "pricing": describe(model.price_rules), "fallbacks": list(model.fallbacks)}
 
 
 @lru_cache
