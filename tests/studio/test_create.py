@@ -51,7 +51,7 @@ def test_generate_an_image_and_see_it(studio: Studio, person, no_console_errors)
     output = generate(studio, "text_to_image", {"Prompt (required)": "a lighthouse at dusk, oil painting",
                                                 "Seed": "7"})
     assert output.find_element(By.CSS_SELECTOR, ".progress").get_attribute("data-status") == "completed"
-    assert "1 credits charged" in output.find_element(By.CSS_SELECTOR, ".status").text
+    assert "1 credit charged" in output.find_element(By.CSS_SELECTOR, ".status").text
     image = studio.wait(lambda: output.find_elements(By.CSS_SELECTOR, "img.result-image") or None)[0]
     studio.wait(lambda: studio.js("return arguments[0].complete && arguments[0].naturalWidth", image),
                 message="image decoded")

@@ -53,7 +53,8 @@ export function usageChart(series) {
       class: 'bar', 'data-day': point.day, 'data-credits': point.credits });
     bar.append(svg('title', {}, `${point.day}: ${point.credits} credits, ${point.requests} requests`));
     root.append(bar);
-    if (index % 7 === 0 || index === series.length - 1) {
+    const last = index === series.length - 1;
+    if (last || (index % 7 === 0 && series.length - 1 - index >= 4)) {
       root.append(svg('text', { x: x + slot * 0.35, y: height - 8, 'text-anchor': 'middle', class: 'axis' },
         point.day.slice(5)));
     }

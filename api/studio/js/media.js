@@ -24,15 +24,28 @@ function transcript(asset) {
   return box;
 }
 
+// Each media load is a request that counts toward the plan's per-minute rate limit: images
+// load lazily (when scrolled into view) and are tried once more after a refusal; audio and
+// video load only when played.
+const RETRY_MS = 20000;
+
+function image(src, asset, label) {
+  const img = h('img', { src, alt: label, width: asset.width, height: asset.height, loading: 'lazy',
+    decoding: 'async', class: 'result-image' });
+  img.addEventListener('error', () => {
+    if (img.dataset.retried) return;
+    img.dataset.retried = 'yes';
+    setTimeout(() => { if (img.isConnected) img.src = `${src}?retry=1`; }, RETRY_MS);
+  });
+  return img;
+}
+
 export function mediaElement(asset, label) {
   const src = contentUrl(asset.id);
-  if (asset.kind === 'image') {
-    return h('img', { src, alt: label, width: asset.width, height: asset.height, loading: 'lazy',
-      decoding: 'async', class: 'result-image' });
-  }
-  if (asset.kind === 'audio') return h('audio', { src, controls: true, preload: 'metadata', 'aria-label': label });
+  if (asset.kind === 'image') return image(src, asset, label);
+  if (asset.kind === 'audio') return h('audio', { src, controls: true, preload: 'none', 'aria-label': label });
   if (asset.kind === 'video') {
-    return h('video', { src, controls: true, preload: 'metadata', playsinline: true, 'aria-label': label,
+    return h('video', { src, controls: true, preload: 'none', playsinline: true, 'aria-label': label,
       width: asset.width, height: asset.height, class: 'result-video' });
   }
   return transcript(asset);

@@ -3,7 +3,7 @@
 // browser from reconnecting.
 
 import { get } from './api.js';
-import { errorBox, h } from './dom.js';
+import { errorBox, h, plural } from './dom.js';
 
 export const TERMINAL = new Set(['completed', 'failed', 'aborted']);
 
@@ -51,7 +51,7 @@ export function progressPanel() {
     }
     bar.value = job.status === 'completed' ? 100 : job.progress;
     const credits = job.status === 'completed'
-      ? `${job.credits_charged} credits charged` : `${job.estimated_credits} credits held`;
+      ? `${plural(job.credits_charged, 'credit')} charged` : `${plural(job.estimated_credits, 'credit')} held`;
     const words = STATUS_TEXT[job.status] || job.status;
     status.textContent = `${words}${job.status === 'running' ? ` — ${job.progress}%` : ''} · ${credits}`;
     panel.dataset.status = job.status;

@@ -5,7 +5,7 @@ import { errorBox, field, formatDate, h, heading } from '../dom.js';
 import { jobLabel, results } from '../media.js';
 import { MODES } from '../modes.js';
 
-const PAGE = 12;
+const PAGE = 8;
 
 function card(job, onDeleted) {
   const problem = h('div');
