@@ -169,8 +169,10 @@ class Job(CreatedAt, Base):
     input_links: Mapped[list[JobInput]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="JobInput.role"
     )
+    #: Loaded on first use too: a job's view shows results only once it is completed, so reading a
+    #: queued or running job costs one SELECT; lists load a page's results in one (``list_jobs``).
     results: Mapped[list[Asset]] = relationship(
-        lazy="selectin", order_by="Asset.id", foreign_keys="Asset.job_id", viewonly=True
+        order_by="Asset.id", foreign_keys="Asset.job_id", viewonly=True
     )
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shared import queue
@@ -119,7 +119,8 @@ def job_status(connection: Connection | Session, account_id: str, job_id: str) -
 
 def list_jobs(session: Session, account_id: str, *, limit: int, after: str | None,
               status: str | None = None, mode: str | None = None) -> Page:
-    stmt = select(Job).where(Job.account_id == account_id)
+    # The page's results in one SELECT (a job's view shows them once it is completed), not one per job.
+    stmt = select(Job).where(Job.account_id == account_id).options(selectinload(Job.results))
     if status:
         stmt = stmt.where(Job.status == status)
     if mode:
