@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Integer, func, literal_column, select
+from sqlalchemy import ColumnElement, Integer, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from shared.credits import ledger
@@ -110,6 +110,21 @@ class Principal:
         return self.key_id or f"acct:{self.account_id}"
 
 
+def effective_rate_limit() -> ColumnElement[int]:
+    return func.coalesce(Account.custom_rate_limit_per_minute, Plan.rate_limit_per_minute)
+
+
+#: Every request's key check: only the columns it needs (no ApiKey object to build and track),
+#: built once — constructing the statement per call cost more CPU than executing it.
+_KEY_LOOKUP = (
+    select(ApiKey.account_id, ApiKey.secret_hash, ApiKey.revoked_at, effective_rate_limit(),
+           literal_column(ledger.CAPACITY_SQL, Integer))
+    .join(Account, Account.id == ApiKey.account_id)
+    .join(Plan, Plan.id == Account.plan_id)
+    .where(ApiKey.id == bindparam("key_id"))
+)
+
+
 def authenticate(session: Session, raw_key: str | None) -> Principal:
     if not raw_key:
         raise Unauthenticated("An API key is required (Authorization: Bearer at_live_…).")
@@ -117,24 +132,15 @@ def authenticate(session: Session, raw_key: str | None) -> Principal:
     if not match:
         raise Unauthenticated("The API key is malformed.")
     key_id, secret = match.groups()
-    row = session.execute(
-        select(ApiKey, effective_rate_limit(), literal_column(ledger.CAPACITY_SQL, Integer))
-        .join(Account, Account.id == ApiKey.account_id)
-        .join(Plan, Plan.id == Account.plan_id)
-        .where(ApiKey.id == key_id)
-    ).one_or_none()
-    if row is None or not hmac.compare_digest(row[0].secret_hash, _hash(secret)):
+    row = session.execute(_KEY_LOOKUP, {"key_id": key_id}).one_or_none()
+    if row is None or not hmac.compare_digest(row[1], _hash(secret)):
         raise Unauthenticated("The API key is not valid.")
-    key, limit, capacity = row
-    if key.revoked_at is not None:
+    account_id, _, revoked_at, limit, capacity = row
+    if revoked_at is not None:
         raise Unauthenticated("The API key has been revoked.")
     key_usage.touch(key_id)
-    return Principal(account_id=key.account_id, key_id=key_id, rate_limit_per_minute=limit,
+    return Principal(account_id=account_id, key_id=key_id, rate_limit_per_minute=limit,
                      credits_remaining=max(0, int(capacity)), actor=f"key_{key_id}")
-
-
-def effective_rate_limit() -> ColumnElement[int]:
-    return func.coalesce(Account.custom_rate_limit_per_minute, Plan.rate_limit_per_minute)
 
 
 def get_account(session: Session, account_id: str) -> Account:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from shared.credits import daily
@@ -24,6 +24,9 @@ from shared.errors import InsufficientCredits, NotFound
 
 #: ``session.info`` key: credits held or charged by the current transaction.
 CREDITS_USED = "atelier_credits_used"
+#: ``session.info`` key: the account's capacity right after this transaction's hold, while no other
+#: ledger change followed it (the hold's UPDATE returns it: no SELECT to report it).
+_CAPACITY_AFTER_HOLD = "atelier_capacity_after_hold"
 
 # Spendable capacity: balance not held, plus the plan's overage allowance.
 CAPACITY_SQL = (
@@ -36,12 +39,16 @@ def _record(session: Session, account_id: str, kind: str, amount: int, held_chan
             balance_after: int, held_after: int, *, job_id: str | None = None, request_id: str | None = None,
             reason: str | None = None, details: dict[str, Any] | None = None,
             api_key_id: str | None = None) -> None:
-    session.add(LedgerEntry(
-        account_id=account_id, job_id=job_id, request_id=request_id, api_key_id=api_key_id, kind=kind,
-        amount=amount, held_change=held_change,
-        balance_after=balance_after, held_after=held_after, reason=reason, details=details,
-    ))
-    session.flush()
+    session.info.pop(_CAPACITY_AFTER_HOLD, None)  # every balance or hold change goes through here
+    # A plain INSERT (no ORM object: nothing reads the row back), sent now, in statement order.
+    session.execute(_INSERT_ENTRY, {
+        "account_id": account_id, "job_id": job_id, "request_id": request_id, "api_key_id": api_key_id,
+        "kind": kind, "amount": amount, "held_change": held_change, "balance_after": balance_after,
+        "held_after": held_after, "reason": reason, "details": details,
+    })
+
+
+_INSERT_ENTRY = insert(LedgerEntry.metadata.tables[LedgerEntry.__tablename__])
 
 
 #: Grants that fill a tracked pool: the signup credit (spent first) and the monthly grant
@@ -95,13 +102,16 @@ _ACCOUNT_AND_KEY_HOLD = (
 )
 
 
+_ACCOUNT_HOLD_STATEMENT, _ACCOUNT_AND_KEY_HOLD_STATEMENT = text(_ACCOUNT_HOLD), text(_ACCOUNT_AND_KEY_HOLD)
+
+
 def _reserve(session: Session, account_id: str, api_key_id: str | None, amount: int, day: date) -> Any:
     """The guarded updates: the account's row (balance, held, capacity after), or None when the
     account cannot pay; raises 429 when the key's daily limit refuses (the caller rolls back)."""
     params = {"amount": amount, "id": account_id, "today": day, "key_id": api_key_id}
     if not api_key_id:
-        return session.execute(text(_ACCOUNT_HOLD), params).one_or_none()
-    row = session.execute(text(_ACCOUNT_AND_KEY_HOLD), params).one_or_none()
+        return session.execute(_ACCOUNT_HOLD_STATEMENT, params).one_or_none()
+    row = session.execute(_ACCOUNT_AND_KEY_HOLD_STATEMENT, params).one_or_none()
     if row is not None and not row.key_held:
         raise daily.key_refusal(session, api_key_id, amount, day)
     return row
@@ -135,7 +145,13 @@ def hold(session: Session, account_id: str, job_id: str | None, amount: int,
     _record(session, account_id, "hold", 0, amount, row.balance, row.held, job_id=job_id,
             request_id=request_id, details={"breakdown": breakdown}, api_key_id=api_key_id)
     count_for_request(session, amount)
+    session.info[_CAPACITY_AFTER_HOLD] = int(row.capacity)
     return int(row.capacity)
+
+
+def capacity_after_hold(session: Session) -> int | None:
+    """``available`` without a query when this transaction's last ledger change was a hold."""
+    return session.info.get(_CAPACITY_AFTER_HOLD)
 
 
 def count_for_request(session: Session, credits: int) -> None:
