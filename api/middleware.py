@@ -14,10 +14,23 @@ REQUESTS = Counter("atelier_http_requests_total", "HTTP requests", ["method", "r
 LATENCY = Histogram("atelier_http_request_seconds", "HTTP request latency", ["method", "route"])
 
 
+#: Any other method a client sends is counted as OTHER: labels stay a bounded set (route is the
+#: matched route's template, or "unmatched"; status a number).
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+#: (method, route, status) → the pre-bound children: ``labels()`` (a lock and a lookup) once per
+#: combination, not per request.
+_bound: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe(method: str, route: str, status: int, seconds: float) -> None:
     """Count one request and its latency (route: the matched route's template, or "unmatched")."""
-    REQUESTS.labels(method, route, str(status)).inc()
-    LATENCY.labels(method, route).observe(seconds)
+    method = method if method in METHODS else "OTHER"
+    children = _bound.get((method, route, status))
+    if children is None:
+        children = _bound[(method, route, status)] = (REQUESTS.labels(method, route, str(status)),
+                                                      LATENCY.labels(method, route))
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 class HttpMiddleware:
