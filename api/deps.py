@@ -3,17 +3,17 @@ cookies), rate limiting, and the credit headers of every authenticated response.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
+from fastapi.dependencies.models import Dependant
 from fastapi.security import APIKeyCookie, APIKeyHeader, APIKeyQuery, HTTPBearer
 from sqlalchemy.orm import Session
 
+from api.transaction import RequestTransaction, Tx, credit_headers, request_transaction
 from shared import logs, ratelimit
 from shared.accounts import Principal, authenticate
 from shared.catalog import Catalog, get_catalog
-from shared.credits import ledger
 from shared.db.session import session_scope
 from shared.errors import RateLimited, Unauthenticated
 from shared.people import audit, sessions
@@ -25,27 +25,10 @@ from shared.storage.base import Storage
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    # scope="function" below: commit (or rollback) happens before the response is sent, so
-    # a client never sees a 202 for a job that is not yet durable.
-    with session_scope() as session:
-        yield session
-        report_credits(request, session)
-
-
-def credit_headers(used: int, remaining: int) -> dict[str, str]:
-    return {"X-Credits-Used": str(used), "X-Credits-Remaining": str(max(0, remaining))}
-
-
-def report_credits(request: Request, session: Session) -> None:
-    """``X-Credits-Used``/``-Remaining`` once the request held or charged credits (same transaction)."""
-    principal: Principal | None = getattr(request.state, "principal", None)
-    used = session.info.get(ledger.CREDITS_USED)
-    if principal is None or used is None:
-        return
-    headers = getattr(request.state, "response_headers", None) or {}
-    headers.update(credit_headers(used, ledger.available(session, principal.account_id)))
-    request.state.response_headers = headers
+async def get_db(tx: Tx) -> Session:
+    """The request's session: the transaction authentication by key used, committed before the
+    response is sent (``api/transaction.py``)."""
+    return tx.session
 
 
 def api_key_from(request: Request) -> str | None:
@@ -55,9 +38,13 @@ def api_key_from(request: Request) -> str | None:
     return request.headers.get("x-api-key") or request.query_params.get("api_key")
 
 
-def _authenticate(request: Request) -> Principal:
+def _authenticate(request: Request, tx: RequestTransaction | None) -> Principal:
+    """By key in the request's transaction ``tx`` if given, else (and by session, whose last-seen
+    stamp must commit whatever the route does) in a short transaction of its own."""
     token = api_key_from(request)
     cookie = None if token else request.cookies.get(sessions.COOKIE)
+    if tx is not None and not cookie and not (token and token.startswith(sessions.PREFIX)):
+        return authenticate(tx.session, token)
     with session_scope() as session:
         if cookie:
             principal = sessions.authenticate(session, cookie, via_cookie=True)
@@ -79,12 +66,14 @@ SESSION_COOKIE = APIKeyCookie(name=sessions.COOKIE, auto_error=False,
                               description="A person's session (needs X-CSRF-Token on changes)")
 
 
-def get_principal(request: Request, _b: Annotated[object, Security(BEARER)] = None,
+def get_principal(request: Request, tx: Tx, _b: Annotated[object, Security(BEARER)] = None,
                   _h: Annotated[object, Security(API_KEY_HEADER)] = None,
                   _q: Annotated[object, Security(API_KEY_QUERY)] = None,
                   _c: Annotated[object, Security(SESSION_COOKIE)] = None) -> Principal:
-    """Authenticate with a short session of its own, so waiting routes hold no connection."""
-    principal = _authenticate(request)
+    """Authenticate in the request's transaction when the route uses it anyway (one session, one
+    BEGIN/COMMIT per request); else with a short session of its own, so waiting and streaming
+    routes hold no connection."""
+    principal = _authenticate(request, tx if uses_transaction(request.scope.get("route")) else None)
     logs.bind(account_id=principal.account_id)
     request.state.principal = principal
     request.state.response_headers = credit_headers(0, principal.credits_remaining)
@@ -99,6 +88,28 @@ def get_principal(request: Request, _b: Annotated[object, Security(BEARER)] = No
             headers={"Retry-After": str(state.retry_after)},
         )
     return principal
+
+
+#: id(route) → (route, answer): routes live as long as their app, and are not hashable.
+_USES_TRANSACTION: dict[int, tuple[object, bool]] = {}
+
+
+def uses_transaction(route: object) -> bool:
+    """Whether the route's own dependencies (not authentication's) include the request transaction."""
+    known = _USES_TRANSACTION.get(id(route))
+    if known is None or known[0] is not route:
+        dependant = getattr(route, "dependant", None)
+        known = _USES_TRANSACTION[id(route)] = (route, dependant is not None and _needs_transaction(dependant))
+    return known[1]
+
+
+def _needs_transaction(dependant: Dependant) -> bool:
+    for sub in dependant.dependencies:
+        if sub.call is get_principal:
+            continue
+        if sub.call in (get_db, request_transaction) or _needs_transaction(sub):
+            return True
+    return False
 
 
 def get_person(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
@@ -117,9 +128,21 @@ def audit_context(request: Request, actor: str) -> audit.Context:
                          user_agent=(request.headers.get("user-agent") or "")[:400] or None)
 
 
-DB = Annotated[Session, Depends(get_db, scope="function")]
+async def _settings() -> Settings:  # async: cached values, no worker thread needed
+    return get_settings()
+
+
+async def _catalog() -> Catalog:
+    return get_catalog()
+
+
+async def _storage() -> Storage:
+    return get_storage(get_settings())
+
+
+DB = Annotated[Session, Depends(get_db)]
 Auth = Annotated[Principal, Depends(get_principal)]
 Person = Annotated[Principal, Depends(get_person)]
-AppSettings = Annotated[Settings, Depends(get_settings)]
-CatalogDep = Annotated[Catalog, Depends(get_catalog)]
-StorageDep = Annotated[Storage, Depends(lambda: get_storage(get_settings()))]
+AppSettings = Annotated[Settings, Depends(_settings)]
+CatalogDep = Annotated[Catalog, Depends(_catalog)]
+StorageDep = Annotated[Storage, Depends(_storage)]

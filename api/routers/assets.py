@@ -14,6 +14,7 @@ from api.deps import API_KEY_HEADER, API_KEY_QUERY, BEARER, DB, AppSettings, Aut
 from api.idempotent import answer
 from api.openapi import AUTHENTICATED, errors
 from api.schemas import Asset, AssetKind, Page, page
+from api.transaction import Tx
 from shared import assets, idempotency, signed
 from shared.db.models import Asset as AssetRow
 from shared.db.session import session_scope
@@ -90,7 +91,7 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
-def content_owner(request: Request, asset_id: str, expires: int | None = None,
+def content_owner(request: Request, asset_id: str, tx: Tx, expires: int | None = None,
                   signature: Annotated[str | None, Query(max_length=128)] = None,
                   _b: Annotated[object, Security(BEARER)] = None,
                   _h: Annotated[object, Security(API_KEY_HEADER)] = None,
@@ -101,7 +102,7 @@ def content_owner(request: Request, asset_id: str, expires: int | None = None,
         if not signed.verify_asset(get_settings(), asset_id, expires, signature):
             raise Unauthenticated("The signed URL is invalid or has expired.")
         return None
-    return get_principal(request).account_id
+    return get_principal(request, tx).account_id
 
 
 _MEDIA = {"schema": {"type": "string", "format": "binary"}}

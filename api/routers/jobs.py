@@ -8,15 +8,16 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from api.compat import create_in_transaction
 from api.deps import DB, AppSettings, Auth, CatalogDep, StorageDep
 from api.idempotent import answer
 from api.openapi import AUTHENTICATED, errors
 from api.schemas import Job, JobStatus, Page, Redelivery, WebhookDelivery, page
+from api.transaction import RequestTransaction, Tx
 from api.waiting import LongPoll, prefer_wait, read_job, read_status, wait_for_job
 from shared.jobs import lifecycle, service
 from shared.jobs.modes import JobRequest, Mode
 from shared.jobs.submit import submit
+from shared.settings import get_settings
 from shared.views import TERMINAL, job_view
 from shared.webhooks import outbox
 
@@ -33,12 +34,13 @@ _PREFER = ("RFC 7240 preferences. `wait=N` (1–60): hold the request until the 
     200: {"model": Job, "description": "With `Prefer: wait=N`: the job ended within N seconds."},
     202: {"description": "The job, queued (or, with `Prefer: wait=N`, still running after N seconds)."},
     **errors(*AUTHENTICATED, 402, 404, 409, 413, 422)})
-async def create_job(body: JobRequest, request: Request, principal: Auth, settings: AppSettings,
+async def create_job(body: JobRequest, request: Request, principal: Auth, tx: Tx, settings: AppSettings,
                      catalog: CatalogDep, storage: StorageDep,
                      idempotency_key: Annotated[str | None, Header()] = None,
                      prefer: Annotated[str | None, Header(description=_PREFER)] = None) -> JSONResponse:
     wait = prefer_wait(prefer)
-    outcome = await run_in_threadpool(create_in_transaction, request, lambda session: submit(
+    # In the transaction the key was checked in, committed in the same worker thread.
+    outcome = await run_in_threadpool(tx.run, lambda session: submit(
         session, storage, principal.account_id, body, catalog, settings, idempotency_key=idempotency_key,
         api_key_id=principal.key_id))
     if wait is None:
@@ -61,14 +63,21 @@ def list_jobs(principal: Auth, db: DB, settings: AppSettings,
 
 
 @router.get("/{job_id}", response_model=Job, responses=errors(*AUTHENTICATED, 404))
-async def get_job(job_id: str, principal: Auth, request: Request,
+async def get_job(job_id: str, principal: Auth, tx: Tx, request: Request,
                   wait: Annotated[float | None, Query(ge=0, le=60)] = None,
                   poll: bool = False) -> Any:
     """The job; with ``wait``/``poll`` the request sleeps on a job event (no connection, no thread)."""
     seconds = wait if wait is not None else (30.0 if poll else 0.0)
-    if seconds <= 0:
-        return await run_in_threadpool(read_job, principal.account_id, job_id)
+    if seconds <= 0:  # read in the transaction the key was checked in, ended in the same thread
+        return await run_in_threadpool(_read_and_end, tx, principal.account_id, job_id)
+    await run_in_threadpool(tx.end)  # the connection goes back to the pool before the wait
     return LongPoll(request.state.events, principal.account_id, job_id, seconds)
+
+
+def _read_and_end(tx: RequestTransaction, account_id: str, job_id: str) -> dict[str, Any]:
+    view = job_view(service.get_job(tx.session, account_id, job_id), get_settings().base_url)
+    tx.end()
+    return view
 
 
 def _sse(view: dict[str, Any]) -> str:

@@ -1,0 +1,76 @@
+"""The hot request path: one database session per request (authentication included), pooled
+connections the server killed replaced without a ping, bounded metric labels."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import event, text
+
+from shared.db.session import get_engine, reset_engine, session_scope
+from tests.domain.test_db_session import _terminate
+
+JOB = {"mode": "text_to_image", "prompt": "a lighthouse", "size": "512x512"}
+
+
+@pytest.fixture
+def checkouts():
+    """Pool checkouts while the test runs (each is one session's connection)."""
+    seen: list[int] = []
+    pool = get_engine().pool
+    listener = lambda *_: seen.append(1)  # noqa: E731
+    event.listen(pool, "checkout", listener)
+    yield seen
+    event.remove(pool, "checkout", listener)
+
+
+def test_a_key_request_uses_one_session_for_authentication_and_the_route(client, make_account, checkouts):
+    caller = make_account()
+    checkouts.clear()
+    created = client.post("/v1/jobs", json=JOB, headers=caller.headers)
+    assert created.status_code == 202, created.text
+    assert len(checkouts) == 1
+    assert created.headers["X-Credits-Used"] == str(created.json()["estimated_credits"])
+    with session_scope() as session:  # the credits header is the capacity after the hold
+        from shared.credits import ledger
+
+        assert created.headers["X-Credits-Remaining"] == str(max(0, ledger.available(session, caller.account_id)))
+
+    checkouts.clear()
+    read = client.get(f"/v1/jobs/{created.json()['id']}", headers=caller.headers)
+    assert read.status_code == 200 and read.json()["status"] == "queued" and read.json()["result"] is None
+    assert len(checkouts) == 1
+
+    checkouts.clear()
+    missing = client.get("/v1/jobs/job_nope", headers=caller.headers)
+    assert missing.status_code == 404 and len(checkouts) == 1
+    assert client.get("/v1/jobs/job_nope", headers={"Authorization": "Bearer at_live_nope"}).status_code == 401
+
+
+def test_requests_succeed_after_the_server_killed_every_pooled_connection(client, make_account, database_url):
+    caller = make_account()
+    reset_engine()
+    try:
+        with session_scope() as first, session_scope() as second:  # two connections into the pool
+            old = {first.scalar(text("SELECT pg_backend_pid()")), second.scalar(text("SELECT pg_backend_pid()"))}
+        _terminate(database_url, old)
+
+        created = client.post("/v1/jobs", json=JOB, headers=caller.headers)
+        assert created.status_code == 202, created.text
+        read = client.get(f"/v1/jobs/{created.json()['id']}", headers=caller.headers)
+        assert read.status_code == 200, read.text
+        with session_scope() as session:
+            assert session.scalar(text("SELECT pg_backend_pid()")) not in old
+    finally:
+        reset_engine()
+
+
+def test_request_metrics_count_unknown_methods_as_other(client, make_account):
+    caller = make_account()
+    assert client.request("PROPFIND", "/v1/jobs", headers=caller.headers).status_code == 405
+    client.get("/v1/jobs", headers=caller.headers)
+    exposed = client.get("/metrics").text
+    assert "PROPFIND" not in exposed
+    assert re.search(r'atelier_http_requests_total\{method="OTHER",route="/v1/jobs",status="405"\} [1-9]', exposed)
+    assert re.search(r'atelier_http_requests_total\{method="GET",route="/v1/jobs",status="200"\} [1-9]', exposed)
