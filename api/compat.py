@@ -39,8 +39,8 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from api.deps import report_credits
 from api.schemas import JobAccepted
+from api.transaction import report_credits
 from api.waiting import read_job, wait_for_job
 from shared import compat
 from shared.accounts import Principal
