@@ -3,6 +3,7 @@ cookies), rate limiting, and the credit headers of every authenticated response.
 
 from __future__ import annotations
 
+from inspect import iscoroutinefunction
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -10,7 +11,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.security import APIKeyCookie, APIKeyHeader, APIKeyQuery, HTTPBearer
 from sqlalchemy.orm import Session
 
-from api.transaction import RequestTransaction, Tx, credit_headers, request_transaction
+from api.transaction import RequestTransaction, Tx, credit_headers, read_only_transaction, request_transaction
 from shared import logs, ratelimit
 from shared.accounts import Principal, authenticate
 from shared.catalog import Catalog, get_catalog
@@ -73,7 +74,10 @@ def get_principal(request: Request, tx: Tx, _b: Annotated[object, Security(BEARE
     """Authenticate in the request's transaction when the route uses it anyway (one session, one
     BEGIN/COMMIT per request); else with a short session of its own, so waiting and streaming
     routes hold no connection."""
-    principal = _authenticate(request, tx if uses_transaction(request.scope.get("route")) else None)
+    use = transaction_use(request.scope.get("route"))
+    if use == READ_ONLY:
+        tx.read_only()
+    principal = _authenticate(request, tx if use else None)
     logs.bind(account_id=principal.account_id)
     request.state.principal = principal
     request.state.response_headers = credit_headers(0, principal.credits_remaining)
@@ -90,24 +94,39 @@ def get_principal(request: Request, tx: Tx, _b: Annotated[object, Security(BEARE
     return principal
 
 
+SHARED, READ_ONLY = "shared", "read-only"
 #: id(route) → (route, answer): routes live as long as their app, and are not hashable.
-_USES_TRANSACTION: dict[int, tuple[object, bool]] = {}
+_TRANSACTION_USE: dict[int, tuple[object, str | None]] = {}
 
 
-def uses_transaction(route: object) -> bool:
-    """Whether the route's own dependencies (not authentication's) include the request transaction."""
-    known = _USES_TRANSACTION.get(id(route))
+def transaction_use(route: object) -> str | None:
+    """How the route uses the request transaction, if it does (found once per route): a sync route
+    through any of its dependencies (``DB``, ``Tx``); an ``async`` route, which may await the client
+    or an event while authentication's transaction would stay open, only by declaring ``Tx`` or
+    ``ReadTx`` itself (and ending it before it waits). ``READ_ONLY`` for ``ReadTx``."""
+    known = _TRANSACTION_USE.get(id(route))
     if known is None or known[0] is not route:
         dependant = getattr(route, "dependant", None)
-        known = _USES_TRANSACTION[id(route)] = (route, dependant is not None and _needs_transaction(dependant))
+        known = _TRANSACTION_USE[id(route)] = (route, None if dependant is None else _use(dependant))
     return known[1]
+
+
+def _use(dependant: Dependant) -> str | None:
+    direct = {sub.call for sub in dependant.dependencies}
+    if read_only_transaction in direct:
+        return READ_ONLY
+    if request_transaction in direct:
+        return SHARED
+    if dependant.call is not None and iscoroutinefunction(dependant.call):
+        return None
+    return SHARED if _needs_transaction(dependant) else None
 
 
 def _needs_transaction(dependant: Dependant) -> bool:
     for sub in dependant.dependencies:
         if sub.call is get_principal:
             continue
-        if sub.call in (get_db, request_transaction) or _needs_transaction(sub):
+        if sub.call in (get_db, request_transaction, read_only_transaction) or _needs_transaction(sub):
             return True
     return False
 

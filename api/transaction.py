@@ -4,7 +4,8 @@ A session is opened on first use (pure Python: the connection is checked out at 
 statement). The ``Tx`` dependency's exit commits it before the response is sent — a client never
 sees a 202 for a job that is not yet durable — or rolls it back when the request failed. A route
 may end it itself in its own worker thread (``RequestTransaction.end``), which saves the exit's
-thread hop; ending is idempotent.
+thread hop; ending is idempotent. A route that only reads declares ``ReadTx``: its statements
+run without BEGIN/COMMIT (autocommit).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from shared.accounts import Principal
 from shared.credits import ledger
-from shared.db.session import new_session
+from shared.db.session import new_autocommit_session, new_session
 
 T = TypeVar("T")
 
@@ -27,12 +28,20 @@ class RequestTransaction:
     def __init__(self, before_commit: Callable[[Session], None] | None = None) -> None:
         self._session: Session | None = None
         self._before_commit = before_commit
+        self._autocommit = False
 
     @property
     def session(self) -> Session:
         if self._session is None:
-            self._session = new_session()
+            self._session = new_autocommit_session() if self._autocommit else new_session()
         return self._session
+
+    def read_only(self) -> None:
+        """Reads only: each statement commits on its own (no BEGIN/COMMIT round trips), and ending
+        sends nothing, so it may end on the event loop. Before first use."""
+        if self._session is not None and not self._autocommit:
+            raise RuntimeError("the request transaction has begun; it cannot become read-only")
+        self._autocommit = True
 
     @property
     def started(self) -> bool:
@@ -95,3 +104,12 @@ async def request_transaction(request: Request) -> AsyncIterator[RequestTransact
 
 # scope="function": the exit runs before the response is sent (the commit is durable first).
 Tx = Annotated[RequestTransaction, Depends(request_transaction, scope="function")]
+
+
+async def read_only_transaction(tx: Tx) -> RequestTransaction:
+    tx.read_only()
+    return tx
+
+
+#: The request's session for a route that only reads (authentication switches it before its read).
+ReadTx = Annotated[RequestTransaction, Depends(read_only_transaction)]

@@ -12,7 +12,7 @@ from api.deps import DB, AppSettings, Auth, CatalogDep, StorageDep
 from api.idempotent import answer
 from api.openapi import AUTHENTICATED, errors
 from api.schemas import Job, JobStatus, Page, Redelivery, WebhookDelivery, page
-from api.transaction import RequestTransaction, Tx
+from api.transaction import ReadTx, RequestTransaction, Tx
 from api.waiting import LongPoll, prefer_wait, read_job, read_status, wait_for_job
 from shared.jobs import lifecycle, service
 from shared.jobs.modes import JobRequest, Mode
@@ -63,14 +63,14 @@ def list_jobs(principal: Auth, db: DB, settings: AppSettings,
 
 
 @router.get("/{job_id}", response_model=Job, responses=errors(*AUTHENTICATED, 404))
-async def get_job(job_id: str, principal: Auth, tx: Tx, request: Request,
+async def get_job(job_id: str, principal: Auth, tx: ReadTx, request: Request,
                   wait: Annotated[float | None, Query(ge=0, le=60)] = None,
                   poll: bool = False) -> Any:
     """The job; with ``wait``/``poll`` the request sleeps on a job event (no connection, no thread)."""
     seconds = wait if wait is not None else (30.0 if poll else 0.0)
-    if seconds <= 0:  # read in the transaction the key was checked in, ended in the same thread
+    if seconds <= 0:  # read on the connection the key was checked on, given back in the same thread
         return await run_in_threadpool(_read_and_end, tx, principal.account_id, job_id)
-    await run_in_threadpool(tx.end)  # the connection goes back to the pool before the wait
+    tx.end()  # read-only: sends nothing; the connection goes back to the pool before the wait
     return LongPoll(request.state.events, principal.account_id, job_id, seconds)
 
 

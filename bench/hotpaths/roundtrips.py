@@ -23,9 +23,11 @@ def _instrument(counts: Counter[str]) -> None:
     from shared.db.session import get_engine
 
     engine = get_engine()
-    for name in ("checkout", "begin", "commit", "rollback"):
-        event.listen(engine if name != "checkout" else engine.pool, name,
-                     lambda *_, name=name: counts.update([name]))
+    event.listen(engine.pool, "checkout", lambda *_: counts.update(["checkout"]))
+    for name in ("begin", "commit", "rollback"):
+        # On an autocommit connection these are SQLAlchemy's bookkeeping: psycopg sends nothing.
+        event.listen(engine, name, lambda conn, *_, name=name: None if conn.connection.dbapi_connection.autocommit
+                     else counts.update([name]))
     event.listen(engine, "before_cursor_execute", lambda *_: counts.update(["statement"]))
     ping = engine.dialect.do_ping
 

@@ -69,16 +69,28 @@ def _sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
 
 
+@lru_cache
+def _autocommit_sessionmaker() -> sessionmaker[Session]:
+    return sessionmaker(bind=get_engine().execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+
+
 def reset_engine() -> None:
     """Drop the cached engine (tests, and forked worker processes)."""
     if get_engine.cache_info().currsize:
         get_engine().dispose()
     get_engine.cache_clear()
     _sessionmaker.cache_clear()
+    _autocommit_sessionmaker.cache_clear()
 
 
 def new_session() -> Session:
     return _sessionmaker()()
+
+
+def new_autocommit_session() -> Session:
+    """A session whose statements each commit on their own (no BEGIN, and ``commit`` sends
+    nothing): for a request that only reads, one round trip per statement."""
+    return _autocommit_sessionmaker()()
 
 
 @contextmanager

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import psycopg
 import pytest
 from sqlalchemy import event, text
 
@@ -31,6 +34,23 @@ def checkouts():
     event.remove(pool, "checkout", listener)
 
 
+@contextmanager
+def statements() -> Iterator[list[tuple[str, bool]]]:
+    """The API's statements meanwhile, each with whether it ran inside a transaction block."""
+    seen: list[tuple[str, bool]] = []
+
+    def listener(conn, _cursor, statement, *_: object) -> None:
+        if threading.current_thread().name.startswith("AnyIO worker thread"):
+            status = conn.connection.dbapi_connection.info.transaction_status
+            seen.append((statement, status != psycopg.pq.TransactionStatus.IDLE))
+
+    event.listen(get_engine(), "after_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        event.remove(get_engine(), "after_cursor_execute", listener)
+
+
 def test_a_key_request_uses_one_session_for_authentication_and_the_route(client, make_account, checkouts):
     caller = make_account()
     checkouts.clear()
@@ -44,9 +64,12 @@ def test_a_key_request_uses_one_session_for_authentication_and_the_route(client,
         assert created.headers["X-Credits-Remaining"] == str(max(0, ledger.available(session, caller.account_id)))
 
     checkouts.clear()
-    read = client.get(f"/v1/jobs/{created.json()['id']}", headers=caller.headers)
+    with statements() as seen:
+        read = client.get(f"/v1/jobs/{created.json()['id']}", headers=caller.headers)
     assert read.status_code == 200 and read.json()["status"] == "queued" and read.json()["result"] is None
     assert len(checkouts) == 1
+    # The key check and the job read, each on its own: no BEGIN or COMMIT around two reads.
+    assert [(stmt.split()[0], in_transaction) for stmt, in_transaction in seen] == [("SELECT", False)] * 2
 
     checkouts.clear()
     missing = client.get("/v1/jobs/job_nope", headers=caller.headers)
