@@ -28,6 +28,7 @@ with ``shared.compat.accepted`` and a ``Location`` to poll; a failed or cancelle
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from typing import Annotated, Any, TypeVar
 
@@ -62,6 +63,9 @@ ACCEPTED: dict[int | str, dict[str, Any]] = {202: {
                                          "synchronous wait limit): poll `GET /v1/jobs/{id}`; nothing is lost."}}
 
 M = TypeVar("M", bound=BaseModel)
+C = TypeVar("C", list[str], dict[str, str])
+#: ``metadata[order]``: an item of an object field in a multipart body.
+_ITEM = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\[([^\[\]]+)\]")
 
 
 async def json_body(request: Request) -> dict[str, Any]:
@@ -80,7 +84,8 @@ async def form_body(request: Request, files: Collection[str], *, max_fields: int
                     ) -> tuple[dict[str, Any], dict[str, UploadFile]]:
     """(fields, files) of a multipart request as the OpenAI SDK sends it. A file field may be
     named ``image`` or ``image[]``; ``files`` are the names (without ``[]``) allowed to carry a
-    file, one each. A repeated text field ``x[]`` becomes a list under ``x``."""
+    file, one each. A repeated text field ``x[]`` becomes a list under ``x``, and ``x[k]`` (how
+    the SDK sends an object such as ``metadata``) the item ``k`` of an object under ``x``."""
     form = await request.form(max_files=len(files) or 1, max_fields=max_fields)
     fields: dict[str, Any] = {}
     uploads: dict[str, UploadFile] = {}
@@ -93,10 +98,19 @@ async def form_body(request: Request, files: Collection[str], *, max_fields: int
                 raise ValidationError.field(name, "give one file")
             uploads[name] = value
         elif raw.endswith("[]"):
-            fields.setdefault(name, []).append(value)
+            _container(fields, name, list).append(value)
+        elif match := _ITEM.fullmatch(raw):
+            _container(fields, match[1], dict).setdefault(match[2], value)
         else:
             fields[name] = value
     return fields, uploads
+
+
+def _container(fields: dict[str, Any], name: str, kind: type[C]) -> C:
+    value = fields.setdefault(name, kind())
+    if not isinstance(value, kind):
+        raise ValidationError.field(name, "give it as one value or as items, not both")
+    return value
 
 
 def is_multipart(request: Request) -> bool:

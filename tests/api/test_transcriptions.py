@@ -108,19 +108,92 @@ def test_an_unknown_model_and_an_account_that_cannot_pay(live_server, sdk, speec
     assert no_credits.value.status_code == 402
 
 
-def test_a_call_still_running_at_the_wait_limit_answers_202_with_the_job(live_server, caller, speech, client,
-                                                                        celery_worker, monkeypatch):
+def _sync_wait(seconds: str) -> None:
     from shared.settings import reset_settings
 
-    monkeypatch.setitem(os.environ, "ATELIER_SYNC_WAIT_SECONDS", "0")
+    os.environ["ATELIER_SYNC_WAIT_SECONDS"] = seconds
     reset_settings()
-    try:
-        response = httpx.post(f"{live_server}/v1/audio/transcriptions", headers=caller.headers,
-                              files={"file": ("speech.wav", speech, "audio/wav")}, data={"model": "local/transcribe-1"})
-    finally:
-        monkeypatch.setitem(os.environ, "ATELIER_SYNC_WAIT_SECONDS", "600")
-        reset_settings()
-    assert response.status_code == 202
-    job = wait_for_job(client, caller, response.json()["id"], timeout=600)
+
+
+def _accepted(raw) -> dict:
+    """The short job shape of a 202, with its Location and X-Atelier-Job-Id."""
+    assert raw.status_code == 202
+    accepted = raw.http_response.json()
+    assert set(accepted) == {"id", "object", "status", "created", "model", "estimated_credits"}
+    assert (accepted["object"], accepted["model"], accepted["estimated_credits"]) == ("job", "local/transcribe-1", 1)
+    assert accepted["status"] in ("queued", "running")
+    assert raw.headers["Location"] == f"/v1/jobs/{accepted['id']}"
+    assert raw.headers["X-Atelier-Job-Id"] == accepted["id"]
+    return accepted
+
+
+def test_async_answers_202_with_the_job_at_once_then_the_job_completes(sdk, speech, client, caller, celery_worker):
+    raw = sdk.audio.transcriptions.with_raw_response.create(
+        model="local/transcribe-1", file=("speech.wav", speech, "audio/wav"), extra_query={"async": "true"},
+        extra_body={"webhook_url": "http://127.0.0.1:9/hook", "metadata": {"order": "7"}})
+    job = wait_for_job(client, caller, _accepted(raw)["id"], timeout=600)
     assert job["mode"] == "transcription" and job["status"] == "completed"
     assert job["result"]["assets"][0]["content_type"] == "application/json"
+    assert job["webhook_url"] == "http://127.0.0.1:9/hook" and job["metadata"] == {"order": "7"}
+
+
+def test_a_call_still_running_at_a_short_sync_wait_answers_202(sdk, speech, client, caller, celery_worker):
+    _sync_wait("0.2")
+    try:
+        raw = sdk.audio.transcriptions.with_raw_response.create(model="local/transcribe-1",
+                                                                file=("speech.wav", speech, "audio/wav"))
+    finally:
+        _sync_wait("600")
+    job = wait_for_job(client, caller, _accepted(raw)["id"], timeout=600)
+    assert job["status"] == "completed"
+
+
+def test_an_idempotency_key_replays_the_same_job_and_charges_once(sdk, speech, caller, celery_worker):
+    before, _ = ledger_sum(caller.account_id)
+    headers = {"Idempotency-Key": "transcribe-once-1"}
+    first = sdk.audio.transcriptions.with_raw_response.create(
+        model="local/transcribe-1", file=("speech.wav", speech, "audio/wav"), response_format="verbose_json",
+        timestamp_granularities=["word"], extra_headers=headers)
+    again = sdk.audio.transcriptions.with_raw_response.create(
+        model="local/transcribe-1", file=("again.wav", speech, "audio/wav"), response_format="verbose_json",
+        timestamp_granularities=["word"], extra_headers=headers)
+    assert first.headers["X-Atelier-Job-Id"] == again.headers["X-Atelier-Job-Id"]
+    assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
+    assert again.http_response.json() == first.http_response.json()
+    assert [w["word"] for w in again.http_response.json()["words"]][:3] == ["one", "two", "three"]
+    assert ledger_sum(caller.account_id) == (before - 1, before - 1)
+
+
+@pytest.mark.parametrize("change", [{"response_format": "json", "timestamp_granularities": openai.NOT_GIVEN},
+                                    {"timestamp_granularities": ["segment"]}, {"file": b"other bytes"}])
+def test_another_request_with_the_same_key_is_a_422(sdk, speech, caller, celery_worker, change):
+    headers = {"Idempotency-Key": "transcribe-changed-" + "-".join(change)}
+    fields = {"response_format": "verbose_json", "timestamp_granularities": ["word"]}
+    sdk.audio.transcriptions.create(model="local/transcribe-1", file=("speech.wav", speech, "audio/wav"),
+                                    extra_headers=headers, **fields)  # type: ignore[arg-type]
+    before = ledger_sum(caller.account_id)
+    other = dict(change)
+    audio = speech + other.pop("file", b"")
+    with pytest.raises(openai.UnprocessableEntityError) as caught:
+        sdk.audio.transcriptions.create(model="local/transcribe-1", file=("speech.wav", audio, "audio/wav"),
+                                        extra_headers=headers, **{**fields, **other})  # type: ignore[arg-type]
+    assert caught.value.code == "IDEMPOTENCY_KEY_REUSED"
+    assert ledger_sum(caller.account_id) == before
+
+
+def test_a_json_body_with_bare_base64_and_the_job_fields(live_server, client, caller, speech, celery_worker):
+    body = {"model": "transcribe-1", "file": base64.b64encode(speech).decode(), "response_format": "text",
+            "metadata": {"order": "8"}}
+    response = httpx.post(f"{live_server}/v1/audio/transcriptions", json=body, headers=caller.headers, timeout=600)
+    assert response.status_code == 200 and response.text.startswith("one two three")
+    job = client.get(f"/v1/jobs/{response.headers['X-Atelier-Job-Id']}", headers=caller.headers).json()
+    assert job["metadata"] == {"order": "8"} and job["credits_charged"] == 1
+
+
+@pytest.mark.parametrize(("body", "field"), [({"model": "transcribe-1"}, "file"),
+                                             ({"file": "not base64!"}, "file"),
+                                             ({"file": "aGVsbG8=", "metadata": "x"}, "metadata")])
+def test_a_json_body_without_usable_audio_is_a_400_naming_the_field(live_server, caller, body, field):
+    response = httpx.post(f"{live_server}/v1/audio/transcriptions", json=body, headers=caller.headers)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == field

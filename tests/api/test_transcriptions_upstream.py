@@ -104,3 +104,17 @@ def test_the_built_in_model_still_refuses_other_languages(sdk, upstreams):
         sdk.audio.transcriptions.create(model="local/transcribe-1", file=("talk.wav", SPEECH, "audio/wav"),
                                         language="fr")
     assert caught.value.param == "language"
+
+
+def test_a_request_the_upstream_refuses_is_the_cores_400_and_charges_nothing(sdk, upstreams, caller, celery_worker):
+    before = ledger_sum(caller.account_id)
+    upstreams["openai"].submit_error = 400
+    try:
+        with pytest.raises(openai.BadRequestError) as caught:
+            sdk.audio.transcriptions.create(model="openai/whisper-1", file=("talk.wav", SPEECH, "audio/wav"))
+    finally:
+        upstreams["openai"].submit_error = None
+    details = caught.value.body["details"]  # type: ignore[index]
+    assert caught.value.response.headers["X-Atelier-Job-Id"] == details["job_id"]
+    assert details["job_error"]["code"] == "UPSTREAM_REJECTED"
+    assert ledger_sum(caller.account_id) == before
