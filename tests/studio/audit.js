@@ -25,7 +25,9 @@ for (let node = walker.nextNode(); node; node = walker.nextNode()) {
   const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
   if (ratio < 4.5) problems.push(`contrast ${ratio.toFixed(2)} "${node.textContent.trim().slice(0, 40)}"`);
 }
-if (document.documentElement.scrollWidth > window.innerWidth) {
-  problems.push(`scrolls sideways: ${document.documentElement.scrollWidth} > ${window.innerWidth}`);
+// clientWidth, not innerWidth: a phone's layout viewport widens to fit content that overflows.
+const width = document.documentElement.clientWidth;
+if (document.documentElement.scrollWidth > width) {
+  problems.push(`scrolls sideways: ${document.documentElement.scrollWidth} > ${width}`);
 }
 return problems;

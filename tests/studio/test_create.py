@@ -113,6 +113,25 @@ def test_a_video_plays(studio: Studio, person, no_console_errors):
     assert studio.js("return arguments[0].videoWidth", video) == 1280
 
 
+def test_a_talking_picture_from_a_portrait_and_a_voice(studio: Studio, person, tmp_path: Path, no_console_errors):
+    from PIL import Image, ImageDraw
+
+    portrait = tmp_path / "portrait.png"
+    picture = Image.new("RGB", (320, 400), (70, 110, 160))
+    draw = ImageDraw.Draw(picture)
+    draw.ellipse((80, 80, 240, 300), fill=(225, 185, 155))
+    draw.rounded_rectangle((135, 235, 185, 245), radius=4, fill=(170, 60, 60))
+    picture.save(portrait)
+    studio.go("create/image_to_video")
+    studio.field("Portrait (required)").send_keys(str(portrait))
+    studio.wait(lambda: "Uploaded portrait.png" in studio.css(".dropzone .chosen").text, message="upload")
+    Select(studio.field("Voice")).select_by_value("casual_female")
+    output = generate(studio, "image_to_video", {"Text to speak": "Hello there."}, navigate=False)
+    assert output.find_element(By.CSS_SELECTOR, ".progress").get_attribute("data-status") == "completed"
+    state = play(studio, output.find_element(By.CSS_SELECTOR, "figure.asset video"))
+    assert state.get("playing") and state["readyState"] >= 2 and state["duration"] > 0.5, state
+
+
 def test_image_to_image_from_a_chosen_file(studio: Studio, person, tmp_path: Path, no_console_errors):
     picture = tmp_path / "input.png"
     picture.write_bytes(png_bytes(320, 240))
@@ -176,6 +195,10 @@ def test_a_failed_job_shows_its_error(studio: Studio, person, failing_upstream, 
     alert = output.find_element(By.CSS_SELECTOR, "[role=alert]")
     assert "UPSTREAM_REJECTED" in alert.text and "Field required" in alert.text
     assert failing_upstream.key not in alert.text
+    studio.click("Job details")
+    studio.heading("x")
+    assert "UPSTREAM_REJECTED" in studio.css("#main [role=alert]").text
+    assert "Charged\n0" in studio.css("#main").text
 
 
 def test_the_voice_samples_are_speech_of_a_few_seconds():

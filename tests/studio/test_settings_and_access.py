@@ -89,6 +89,10 @@ def test_every_page_is_labelled_legible_and_fits(studio: Studio, width: int, no_
         for route in PAGES:
             studio.go(route)
             problems[route] = studio.js(AUDIT_JS)
+        studio.go("keys")
+        studio.click("Create key")
+        studio.css("section.secret")
+        problems["keys with a new key"] = studio.js(AUDIT_JS)
         studio.click("Log out")
         studio.heading("Log in to Atelier")
         problems["login"] = studio.js(AUDIT_JS)
