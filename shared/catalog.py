@@ -26,6 +26,7 @@ import yaml
 
 from shared.credits.pricing import PriceRule, describe
 from shared.errors import ModelNotFound, ValidationError
+from shared.honours import unhonoured
 from shared.jobs.modes import (
     MAX_COMPAT_IMAGES,
     MODE_NAMES,
@@ -36,6 +37,7 @@ from shared.jobs.modes import (
     spec_for,
 )
 from shared.jobs.requests import AudioFormat, ImageQuality, Size
+from shared.media.video_format import MAX_FPS, MIN_FPS, AspectRatio, Resolution
 from shared.media.voices import VOICE_IDS
 from shared.settings import Settings, get_settings
 
@@ -71,26 +73,12 @@ class ModelSpec:
     created: int = BUILTIN_CREATED
 
     def unsupported(self, params: Mapping[str, Any]) -> tuple[str, str] | None:
-        """The parameter this model cannot honour and why, or None: a ``speed`` other than 1
-        without a ``speed`` capability, a ``language`` outside its ``languages``, an ``output_format``
-        outside its ``output_formats``, a ``size`` outside its ``sizes`` (a model without the
-        capability takes every size as asked)."""
-        speed = params.get("speed")
-        if speed is not None and speed != 1.0 and "speed" not in self.capabilities:
-            return "speed", f"{self.id} speaks at one speed only (1)"
-        languages = self.capabilities.get("languages")
-        if languages is not None and params.get("language", languages[0]) not in languages:
-            return "language", f"{self.id} recognises {', '.join(languages)} only"
-        formats = self.capabilities.get("output_formats")
-        if formats is not None and params.get("output_format", formats[0]) not in formats:
-            return "output_format", f"{self.id} produces {', '.join(formats)}"
-        sizes = self.capabilities.get("sizes")
-        if sizes is not None and params.get("size") is not None and params["size"] not in sizes:
-            return "size", f"{self.id} makes {', '.join(sizes)} only"
-        return None
+        """The parameter of a job's ``params`` this model does not honour and why, or None:
+        what its ``capabilities`` declare, checked as ``shared.honours`` says."""
+        return unhonoured(self.id, self.mode, self.capabilities, params)
 
     def refuse_unsupported(self, params: Mapping[str, Any]) -> None:
-        """A 400 naming the parameter this model cannot honour (see ``unsupported``)."""
+        """A 400 naming the parameter this model does not honour (see ``unsupported``)."""
         found = self.unsupported(params)
         if found is not None:
             raise ValidationError.field(*found)
@@ -108,27 +96,44 @@ class ModelSpec:
         return list(spec_for(self.mode).pricing)
 
 
-def _local(model_id: str, mode: Mode, **caps: Any) -> ModelSpec:
-    return ModelSpec(model_id, mode, "local", model_id.split("/", 1)[1], default=True, capabilities=caps)
+_FRAMING = {"resolutions": list(get_args(Resolution)), "fps": [MIN_FPS, MAX_FPS],
+            "aspect_ratios": list(get_args(AspectRatio)), "loop": True}
+_AUDIO_FORMATS = list(get_args(AudioFormat))
+#: What the built-in renderer makes and honours, per mode (``shared.honours``): the capabilities
+#: of its models, and of a models-file entry the ``local`` provider serves (under the entry's own).
+LOCAL_CAPABILITIES: dict[Mode, dict[str, Any]] = {
+    "text_to_image": {"sizes": list(get_args(Size)), "max_images": MAX_COMPAT_IMAGES, "styles": ["vivid", "natural"],
+                      "qualities": list(get_args(ImageQuality)), "upscale": ["2x", "4x"], "output": "image/png"},
+    "image_to_image": {"sizes": list(get_args(Size)), "max_images": MAX_COMPAT_IMAGES, "mask": True,
+                       "output": "image/png"},
+    "audio": {"voices": list(VOICE_IDS), "output_formats": _AUDIO_FORMATS, "speed": [0.25, 4]},
+    "music": {"max_duration_seconds": MUSIC_SECONDS.high, "output_formats": _AUDIO_FORMATS, "negative_prompt": True},
+    "image_to_video": {"output": "video/mp4", **_FRAMING},
+    "transcription": {"languages": ["en"], "output": "application/json",
+                      "max_duration_seconds": TRANSCRIPTION_MAX_SECONDS},
+    "text_to_video": {"max_duration_seconds": VIDEO_SECONDS.high, "output": "video/mp4", **_FRAMING,
+                      "negative_prompt": True},
+    "video_to_video": {"max_duration_seconds": VIDEO_SECONDS.high, "output": "video/mp4"},
+    "audio_to_audio": {"max_duration_seconds": MUSIC_SECONDS.high, "output": ["audio/mpeg", "audio/wav"],
+                       "output_formats": _AUDIO_FORMATS},
+}
+
+
+def _local(model_id: str, mode: Mode) -> ModelSpec:
+    return ModelSpec(model_id, mode, "local", model_id.split("/", 1)[1], default=True,
+                     capabilities=dict(LOCAL_CAPABILITIES[mode]))
 
 
 BUILTIN: tuple[ModelSpec, ...] = (
-    _local("local/sketch-1", "text_to_image", sizes=list(get_args(Size)), max_images=MAX_COMPAT_IMAGES,
-           styles=["vivid", "natural"], qualities=list(get_args(ImageQuality)), upscale=["2x", "4x"],
-           output="image/png"),
-    _local("local/remix-1", "image_to_image", sizes=list(get_args(Size)), max_images=MAX_COMPAT_IMAGES, mask=True,
-           output="image/png"),
-    _local("local/voice-1", "audio", voices=list(VOICE_IDS), output_formats=list(get_args(AudioFormat)),
-           speed=[0.25, 4]),
-    _local("local/compose-1", "music", max_duration_seconds=MUSIC_SECONDS.high,
-           output_formats=list(get_args(AudioFormat))),
-    _local("local/avatar-1", "image_to_video", output="video/mp4"),
-    _local("local/transcribe-1", "transcription", languages=["en"], output="application/json",
-           max_duration_seconds=TRANSCRIPTION_MAX_SECONDS),
-    _local("local/motion-1", "text_to_video", max_duration_seconds=VIDEO_SECONDS.high, output="video/mp4"),
-    _local("local/restyle-video-1", "video_to_video", max_duration_seconds=VIDEO_SECONDS.high, output="video/mp4"),
-    _local("local/rework-1", "audio_to_audio", max_duration_seconds=MUSIC_SECONDS.high,
-           output=["audio/mpeg", "audio/wav"]),
+    _local("local/sketch-1", "text_to_image"),
+    _local("local/remix-1", "image_to_image"),
+    _local("local/voice-1", "audio"),
+    _local("local/compose-1", "music"),
+    _local("local/avatar-1", "image_to_video"),
+    _local("local/transcribe-1", "transcription"),
+    _local("local/motion-1", "text_to_video"),
+    _local("local/restyle-video-1", "video_to_video"),
+    _local("local/rework-1", "audio_to_audio"),
     # ``sizes``: what each upstream makes exactly (fal takes any width and height; FLUX on Replicate
     # takes an aspect ratio and 1 or 0.25 megapixels; gpt-image-1 makes 1024x1024, 1536x1024, 1024x1536).
     ModelSpec("fal-ai/flux/dev", "text_to_image", "fal", "fal-ai/flux/dev",
@@ -181,7 +186,8 @@ def _spec_from_dict(raw: dict[str, Any]) -> ModelSpec:
             provider_model=raw.get("provider_model", raw["id"]),
             pricing=tuple(PriceRule(mode=mode, **rule) for rule in pricing) if pricing is not None else None,
             fallbacks=tuple(raw.get("fallbacks", ())), default=bool(raw.get("default", False)),
-            capabilities=dict(raw.get("capabilities", {})),
+            capabilities={**(LOCAL_CAPABILITIES.get(mode, {}) if raw["provider"] == "local" else {}),
+                          **raw.get("capabilities", {})},
             base_url=raw.get("base_url"), api_key_env=raw.get("api_key_env"),
             created=int(raw.get("created", BUILTIN_CREATED)),
         )

@@ -292,8 +292,6 @@ class ModeSpec:
     measure: Callable[[Params, Sequence[Asset]], Usage]
     outputs: tuple[OutputKind, ...]
     duration: DurationRange | None = None
-    #: Parameters only the built-in renderer honours: a request giving one to an upstream model is refused.
-    local_only: frozenset[str] = frozenset()
 
     @property
     def asset_fields(self) -> Mapping[str, AssetField]:
@@ -311,26 +309,20 @@ def _price(mode: Mode, *rules: tuple[Any, ...]) -> tuple[PriceRule, ...]:
     return tuple(PriceRule(mode, *r) for r in rules)
 
 
-_FRAMING = frozenset({"resolution", "fps", "aspect_ratio", "loop"})
-
 MODES: dict[Mode, ModeSpec] = {spec.name: spec for spec in (
     ModeSpec("text_to_image", TextToImageRequest, FAST, 300, _price("text_to_image", ("image", "image", 1, 1)),
-             lambda p, a: {"image": p["n"]}, _images, ("image",),
-             local_only=frozenset({"style", "quality", "upscale"})),
+             lambda p, a: {"image": p["n"]}, _images, ("image",)),
     ModeSpec("image_to_image", ImageToImageRequest, FAST, 300, _price("image_to_image", ("image", "image", 1, 1)),
-             lambda p, a: {"image": p["n"]}, _images, ("image",),
-             local_only=frozenset({"mask_asset_id", "mask_url", "n", "size"})),
+             lambda p, a: {"image": p["n"]}, _images, ("image",)),
     ModeSpec("audio", AudioRequest, FAST, 300, _price("audio", ("voice", "second", 10, 1)),
              lambda p, a: {"voice": _voice_seconds(p)}, _seconds("voice"), ("audio",)),
     ModeSpec("music", MusicRequest, SLOW, 600, _price("music", ("music", "second", 10, 1)),
-             lambda p, a: {"music": p["duration_seconds"]}, _seconds("music"), ("audio",), MUSIC_SECONDS,
-             local_only=frozenset({"negative_prompt"})),
+             lambda p, a: {"music": p["duration_seconds"]}, _seconds("music"), ("audio",), MUSIC_SECONDS),
     ModeSpec("image_to_video", ImageToVideoRequest, SLOW, 900,
              _price("image_to_video", ("video", "second", 1, 22), ("voice", "second", 10, 1, "voice_text")),
-             _avatar_estimate, _avatar_measure, ("video",), VIDEO_SECONDS, local_only=_FRAMING),
+             _avatar_estimate, _avatar_measure, ("video",), VIDEO_SECONDS),
     ModeSpec("text_to_video", TextToVideoRequest, SLOW, 900, _price("text_to_video", ("video", "second", 1, 22)),
-             lambda p, a: {"video": p["duration_seconds"]}, _seconds("video"), ("video",), VIDEO_SECONDS,
-             local_only=_FRAMING | {"negative_prompt"}),
+             lambda p, a: {"video": p["duration_seconds"]}, _seconds("video"), ("video",), VIDEO_SECONDS),
     # A transcript's duration is that of the audio it covers (see shared.media.probe).
     ModeSpec("transcription", TranscriptionRequest, SLOW, 600, _price("transcription", ("audio", "second", 60, 1)),
              lambda p, a: {"audio": a["audio"].duration_seconds or 0.0}, _seconds("audio"), ("text",)),

@@ -176,11 +176,6 @@ class JobRequestBase(BaseModel):
         return {spec.role: getattr(self, name) for name, spec in self.asset_fields.items()
                 if getattr(self, name, None) is not None}
 
-    def non_default(self, names: Iterable[str]) -> list[str]:
-        """Those of ``names`` this request sets to something other than their default."""
-        return [name for name in sorted(set(names) & self.model_fields_set)
-                if getattr(self, name) is not None and getattr(self, name) != type(self).model_fields[name].default]
-
     def check_inputs(self, assets: Mapping[str, Asset]) -> None:
         """Rules between input assets (role → asset), checked once they are found; raises a 400."""
 

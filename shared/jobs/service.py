@@ -51,14 +51,10 @@ def _input_assets(session: Session, account_id: str, request: JobRequestBase) ->
 
 
 def resolve_model(request: JobRequestBase, catalog: Catalog) -> ModelSpec:
-    """The model that will serve the request (400 for an unknown one). A parameter only the local
-    renderer honours (the mode's ``local_only``), set for another model to anything but its
-    default, is refused (400 naming it), not silently dropped; so is a value outside the model's
-    capabilities (a size it cannot make, see ``ModelSpec.unsupported``)."""
+    """The model that will serve the request (400 for an unknown one). A parameter the model
+    does not honour (``ModelSpec.unsupported``: a style, a size, a speed… its catalog entry
+    does not declare) is refused with a 400 naming it, not silently dropped."""
     model = catalog.resolve(request.mode, request.model)
-    if model.provider != "local":
-        for name in request.non_default(modes.spec_for(request.mode).local_only):
-            raise ValidationError.field(name, f"is not supported by model {model.id}")
     model.refuse_unsupported(request.params())
     return model
 
