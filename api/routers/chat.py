@@ -11,13 +11,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.types import Receive, Scope, Send
 
-from api.deps import Auth, credit_headers
+from api.deps import AppSettings, Auth, CatalogDep, credit_headers
 from api.openapi import AUTHENTICATED, errors
+from api.transaction import ReadTx
 from shared.accounts import Principal
-from shared.catalog import get_catalog
 from shared.llm import billing, relay
 from shared.llm.schemas import ChatRequest, EmbeddingRequest
-from shared.settings import get_settings
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
@@ -84,10 +83,12 @@ def _client(request: Request) -> httpx.AsyncClient:
     200: {"description": "The completion; with `stream: true`, Server-Sent Events (`data: {chunk}` … "
                          "`data: [DONE]`).",
           "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
-async def chat_completions(body: ChatRequest, request: Request, principal: Auth) -> Any:
-    # The catalog and settings are read here, on the event loop: as (sync) dependencies each would
-    # cost a worker-thread round trip on the way to the first byte.
-    settings, spec = get_settings(), get_catalog().resolve("chat", body.model)
+async def chat_completions(body: ChatRequest, request: Request, principal: Auth, tx: ReadTx, catalog: CatalogDep,
+                           settings: AppSettings) -> Any:
+    # The key was checked on a read-only session (no BEGIN/COMMIT); ending it sends nothing and gives
+    # its connection back before the upstream is awaited (the hold has its own transaction).
+    tx.end()
+    spec = catalog.resolve("chat", body.model)
     payer = _payer(principal)
     if body.stream:
         events = await relay.open_stream(_client(request), payer, body, spec, settings)
@@ -100,8 +101,10 @@ async def chat_completions(body: ChatRequest, request: Request, principal: Auth)
 
 
 @router.post("/embeddings", response_model=EmbeddingList, responses=errors(*AUTHENTICATED, 402, 413))
-async def embeddings(body: EmbeddingRequest, request: Request, principal: Auth) -> Any:
+async def embeddings(body: EmbeddingRequest, request: Request, principal: Auth, tx: ReadTx, catalog: CatalogDep,
+                     settings: AppSettings) -> Any:
+    tx.end()  # as for chat: read-only, nothing sent, the connection back before the upstream call
     payer = _payer(principal)
-    answer = await relay.embed(_client(request), payer, body, get_catalog(), get_settings())
+    answer = await relay.embed(_client(request), payer, body, catalog, settings)
     _report(request, payer)
     return answer
