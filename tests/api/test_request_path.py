@@ -63,10 +63,14 @@ def test_a_key_request_uses_one_session_for_authentication_and_the_route(client,
 
         assert created.headers["X-Credits-Remaining"] == str(max(0, ledger.available(session, caller.account_id)))
 
+    # A job that is not completed (whatever the in-process worker did with it meanwhile): its read
+    # has no results to load.
+    with session_scope() as session:
+        session.execute(text("UPDATE jobs SET status = 'failed' WHERE id = :id"), {"id": created.json()["id"]})
     checkouts.clear()
     with statements() as seen:
         read = client.get(f"/v1/jobs/{created.json()['id']}", headers=caller.headers)
-    assert read.status_code == 200 and read.json()["status"] == "queued" and read.json()["result"] is None
+    assert read.status_code == 200 and read.json()["status"] == "failed" and read.json()["result"] is None
     assert len(checkouts) == 1
     # The key check and the job read, each on its own: no BEGIN or COMMIT around two reads.
     assert [(stmt.split()[0], in_transaction) for stmt, in_transaction in seen] == [("SELECT", False)] * 2
