@@ -8,30 +8,33 @@ import { errorBox, h, plural } from './dom.js';
 export const TERMINAL = new Set(['completed', 'failed', 'aborted']);
 
 export function watchJob(jobId, onUpdate) {
-  const source = new EventSource(`/v1/jobs/${encodeURIComponent(jobId)}/events`);
-  let finished = false;
-  source.addEventListener('job', (event) => {
-    const job = JSON.parse(event.data);
-    if (TERMINAL.has(job.status)) {
-      finished = true;
-      source.close();
-    }
-    onUpdate(job);
-  });
-  source.addEventListener('error', async () => {
-    if (finished) return;
-    // A dropped stream (network, a restarted server): read the job once and go on from there.
-    source.close();
-    try {
-      const job = await get(`/v1/jobs/${encodeURIComponent(jobId)}`);
+  let stopped = false;
+  let source = null;
+  const path = `/v1/jobs/${encodeURIComponent(jobId)}`;
+  const open = () => {
+    source = new EventSource(`${path}/events`);
+    source.addEventListener('job', (event) => {
+      const job = JSON.parse(event.data);
+      if (TERMINAL.has(job.status)) stop();
       onUpdate(job);
-      if (!TERMINAL.has(job.status)) setTimeout(() => { if (!finished) stop = watchJob(jobId, onUpdate); }, 2000);
-    } catch (error) {
-      onUpdate(null, error);
-    }
-  });
-  let stop = () => { finished = true; source.close(); };
-  return () => stop();
+    });
+    source.addEventListener('error', () => {
+      if (stopped) return;
+      // A dropped stream (network, a restarted server): read the job once, then listen again.
+      source.close();
+      get(path).then((job) => {
+        onUpdate(job);
+        if (TERMINAL.has(job.status)) stop();
+        else setTimeout(() => { if (!stopped) open(); }, 2000);
+      }, (error) => onUpdate(null, error));
+    });
+  };
+  const stop = () => {
+    stopped = true;
+    if (source) source.close();
+  };
+  open();
+  return stop;
 }
 
 const STATUS_TEXT = {

@@ -62,23 +62,65 @@ function keyRow(key, actions) {
     h('td', { class: 'row-actions' }, key.revoked_at ? null : actions(key)));
 }
 
-export async function render({ main, notify }) {
-  const table = h('tbody');
-  const shown = h('div');
-  const problem = h('div');
+function createForm(onCreate) {
   const name = h('input', { type: 'text', name: 'name', maxlength: 200, autocomplete: 'off' });
   const limit = h('input', { type: 'number', name: 'daily_credit_limit', min: 1, step: 1 });
-  const createButton = h('button', { type: 'submit', class: 'primary' }, 'Create key');
+  const button = h('button', { type: 'submit', class: 'primary' }, 'Create key');
   const form = h('form', { class: 'card', 'aria-labelledby': 'create-key-title' },
     h('h2', { id: 'create-key-title' }, 'New key'),
     field('Name', name, 'So you can tell your keys apart, e.g. "laptop".'),
-    field('Daily credit limit', limit, 'Optional: the most this key may spend in a day (UTC).'), createButton);
+    field('Daily credit limit', limit, 'Optional: the most this key may spend in a day (UTC).'), button);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    const body = { name: name.value.trim() || null };
+    if (limit.value) body.daily_credit_limit = Number(limit.value);
+    onCreate(body, () => form.reset()).finally(() => { button.disabled = false; });
+  });
+  return form;
+}
 
+function keysTable(body) {
+  return h('section', { class: 'card', 'aria-labelledby': 'keys-title' }, h('h2', { id: 'keys-title' }, 'Your keys'),
+    h('div', { class: 'scroll' }, h('table', { class: 'keys' },
+      h('thead', {}, h('tr', {}, ['Name', 'Prefix', 'Created', 'Last used', 'Daily limit', 'Status', 'Actions']
+        .map((label) => h('th', { scope: 'col' }, label)))), body)));
+}
+
+// Rotate and Revoke for one key; `act` runs a change, shows its error, and refreshes the list.
+function keyActions(key, { act, reveal, notify }) {
+  const label = key.name || key.prefix;
+  const named = (text, cls) => h('button', { type: 'button', class: cls }, text,
+    h('span', { class: 'visually-hidden' }, ` ${label}`));
+  const rotate = named('Rotate');
+  const revoke = named('Revoke', 'danger');
+  rotate.addEventListener('click', () => act(async () => {
+    if (window.confirm(`Rotate "${label}"? Its current secret stops working at once.`)) {
+      reveal(await post(`/v1/keys/${key.id}/rotate`), true);
+    }
+  }));
+  revoke.addEventListener('click', () => act(async () => {
+    if (!window.confirm(`Revoke "${label}"? Programs using it stop working at once.`)) return;
+    await del(`/v1/keys/${key.id}`);
+    notify(`Key "${label}" revoked.`);
+  }));
+  return [rotate, ' ', revoke];
+}
+
+export async function render({ main, notify }) {
+  const rows = h('tbody');
+  const shown = h('div');
+  const problem = h('div');
   const reveal = (key, rotated) => {
     shown.replaceChildren(secretPanel(key, rotated));
     shown.querySelector('h2').focus();
   };
-  const act = async (work) => {
+  async function refresh() {
+    const keys = await get('/v1/keys');
+    rows.replaceChildren(...keys.data.map((key) => keyRow(key, (k) => keyActions(k, { act, reveal, notify }))));
+    if (keys.data.length === 0) rows.append(h('tr', {}, h('td', { colspan: 7 }, 'No keys yet.')));
+  }
+  async function act(work) {
     problem.replaceChildren();
     try {
       await work();
@@ -86,45 +128,13 @@ export async function render({ main, notify }) {
     } catch (error) {
       problem.replaceChildren(errorBox(error));
     }
-  };
-  const actions = (key) => {
-    const label = key.name || key.prefix;
-    const rotate = h('button', { type: 'button' }, 'Rotate', h('span', { class: 'visually-hidden' }, ` ${label}`));
-    const revoke = h('button', { type: 'button', class: 'danger' }, 'Revoke', h('span', { class: 'visually-hidden' }, ` ${label}`));
-    rotate.addEventListener('click', () => act(async () => {
-      if (window.confirm(`Rotate "${label}"? Its current secret stops working at once.`)) {
-        reveal(await post(`/v1/keys/${key.id}/rotate`), true);
-      }
-    }));
-    revoke.addEventListener('click', () => act(async () => {
-      if (!window.confirm(`Revoke "${label}"? Programs using it stop working at once.`)) return;
-      await del(`/v1/keys/${key.id}`);
-      notify(`Key "${label}" revoked.`);
-    }));
-    return [rotate, ' ', revoke];
-  };
-  async function refresh() {
-    const keys = await get('/v1/keys');
-    table.replaceChildren(...keys.data.map((key) => keyRow(key, actions)));
-    if (keys.data.length === 0) table.append(h('tr', {}, h('td', { colspan: 7 }, 'No keys yet.')));
   }
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    createButton.disabled = true;
-    const body = { name: name.value.trim() || null };
-    if (limit.value) body.daily_credit_limit = Number(limit.value);
-    act(async () => {
-      reveal(await post('/v1/keys', body), false);
-      form.reset();
-    }).finally(() => { createButton.disabled = false; });
-  });
-
+  const form = createForm((body, reset) => act(async () => {
+    reveal(await post('/v1/keys', body), false);
+    reset();
+  }));
   main.append(heading('API keys'),
     h('p', { class: 'lead' }, 'Programs use keys; send one as ', h('code', {}, 'Authorization: Bearer at_live_…'), '.'),
-    form, shown, problem,
-    h('section', { class: 'card', 'aria-labelledby': 'keys-title' }, h('h2', { id: 'keys-title' }, 'Your keys'),
-      h('div', { class: 'scroll' }, h('table', { class: 'keys' },
-        h('thead', {}, h('tr', {}, ['Name', 'Prefix', 'Created', 'Last used', 'Daily limit', 'Status', 'Actions']
-          .map((label) => h('th', { scope: 'col' }, label)))), table))));
+    form, shown, problem, keysTable(rows));
   await refresh();
 }
