@@ -5,6 +5,8 @@ embeddings' input shapes, provider names only when unambiguous, a plan's rate li
 
 from __future__ import annotations
 
+import base64
+import struct
 from typing import Any
 
 import httpx
@@ -66,12 +68,16 @@ def test_a_streamed_request_relays_every_honoured_field(live_server, fake_openai
     assert {k: sent[k] for k in fields} == fields and sent["messages"] == messages and sent["stream"] is True
 
 
-def test_embeddings_take_a_string_or_token_arrays(live_server, fake_openai, caller):
+def test_embeddings_take_a_string_or_token_arrays_and_answer_base64_as_asked(live_server, fake_openai, caller):
     client = sdk(live_server, caller)
     one = client.embeddings.create(model=EMBEDDING, input="just one", encoding_format="float")
     assert [d.embedding for d in one.data] == [vector('"just one"', 8)]
     tokens = client.embeddings.create(model=EMBEDDING, input=[[1, 2, 3], [4, 5]], encoding_format="float")
     assert [d.embedding for d in tokens.data] == [vector("[1, 2, 3]", 8), vector("[4, 5]", 8)]
+    raw = client.embeddings.create(model=EMBEDDING, input="as base64", dimensions=4, encoding_format="base64")
+    # Asked for explicitly, base64 comes back as the upstream encoded it (little-endian float32).
+    packed = base64.b64decode(str(raw.data[0].embedding))
+    assert list(struct.unpack("<4f", packed)) == pytest.approx(vector('"as base64"', 4), abs=1e-6)
     with pytest.raises(openai.BadRequestError) as caught:
         client.embeddings.create(model=EMBEDDING, input="x", extra_body={"truncate": True})
     assert caught.value.param == "truncate"
