@@ -12,7 +12,7 @@ export class ApiError extends Error {
 }
 
 const SAFE = new Set(['GET', 'HEAD']);
-const listeners = { unauthenticated: [], waiting: [] };
+const listeners = { unauthenticated: [], waiting: [], resumed: [] };
 
 export function on(event, callback) {
   listeners[event].push(callback);
@@ -63,7 +63,10 @@ export async function api(path, { method = 'GET', body, form, retries = 2 } = {}
   for (let attempt = 0; ; attempt += 1) {
     const response = await fetch(path, init(method, body, form));
     const data = await parse(response);
-    if (response.ok) return data;
+    if (response.ok) {
+      if (attempt > 0) emit('resumed');
+      return data;
+    }
     const error = new ApiError(response.status, data);
     if (response.status === 429 && SAFE.has(method) && attempt < retries && error.code === 'RATE_LIMIT_EXCEEDED') {
       const seconds = Math.min(60, Number(response.headers.get('Retry-After')) || 5);

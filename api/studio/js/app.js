@@ -104,7 +104,11 @@ on('unauthenticated', () => {
   notify('Your session has ended; log in again.');
   location.hash = '#/login';
 });
-on('waiting', (seconds) => notify(`Rate limit reached: retrying in ${seconds} s.`));
+const WAITING = 'Rate limit reached';
+on('waiting', (seconds) => notify(`${WAITING}: retrying in ${seconds} s.`));
+on('resumed', () => {
+  if (document.getElementById('notice').textContent.startsWith(WAITING)) notify('');
+});
 document.getElementById('logout').addEventListener('click', logout);
 window.addEventListener('hashchange', route);
 route();
