@@ -102,3 +102,19 @@ def test_every_studio_file_ships_in_the_package_and_every_voice_has_a_sample():
     files = [p.relative_to(root).as_posix() for p in STATIC.rglob("*") if p.is_file()]
     assert files and all(any(fnmatch.fnmatch(f, pattern) for pattern in patterns) for f in files), files
     assert {Path(f).stem for f in files if f.startswith("studio/voices/")} == set(VOICE_IDS)
+
+
+def test_with_s3_the_policy_lets_media_follow_the_presigned_redirect():
+    """Content answers 302 to a presigned URL on the storage's origin: img/audio/video may load it."""
+    from api.routers.studio import security_headers
+    from shared.settings import Settings
+
+    minio = Settings(storage="s3", s3_endpoint_url="http://minio:9000/")  # type: ignore[call-arg]
+    policy = security_headers(minio)["Content-Security-Policy"]
+    assert "img-src 'self' blob: data: http://minio:9000;" in policy
+    assert "media-src 'self' blob: data: http://minio:9000;" in policy
+    assert "connect-src 'self';" in policy  # scripts still talk to this origin only
+    aws = security_headers(Settings(storage="s3"))["Content-Security-Policy"]  # type: ignore[call-arg]
+    assert "media-src 'self' blob: data: https://*.amazonaws.com;" in aws
+    local = security_headers(Settings(storage="local"))["Content-Security-Policy"]  # type: ignore[call-arg]
+    assert "img-src 'self' blob: data:;" in local
