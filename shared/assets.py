@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -16,7 +17,7 @@ from shared.db.pagination import Page, paginate
 from shared.db.session import after_commit, after_rollback
 from shared.errors import AssetInUse, NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationError
 from shared.ids import new_id
-from shared.media.probe import MediaDecodeError, probe
+from shared.media.probe import MediaDecodeError, MediaInfo, probe
 from shared.media.sniff import EXTENSIONS, matches_kind, sniff_content_type
 from shared.settings import Settings
 from shared.storage.base import Storage
@@ -71,10 +72,17 @@ def upload(session: Session, storage: Storage, settings: Settings, *, account_id
                           filename=filename, source="upload", sha256=digest.hexdigest())
 
 
-def store_file(session: Session, storage: Storage, settings: Settings, *, account_id: str, kind: str, path: Path,
-               size: int, filename: str | None, source: str, sha256: str | None = None) -> Asset:
-    """Sniff, probe and store a file already on disk (an upload, an input fetched by URL)."""
-    asset_id = new_id("ast")
+@dataclass(frozen=True)
+class Checked:
+    """What sniffing and probing found in a file: enough to store it without reading it again."""
+
+    content_type: str
+    info: MediaInfo
+    sha256: str
+
+
+def check_file(settings: Settings, *, kind: str, path: Path, sha256: str | None = None) -> Checked:
+    """Sniff and probe a file on disk as a ``kind`` input (no database, no storage)."""
     with path.open("rb") as f:
         content_type = sniff_content_type(f.read(4096))
     if content_type is None or not matches_kind(content_type, kind):
@@ -85,16 +93,27 @@ def store_file(session: Session, storage: Storage, settings: Settings, *, accoun
         info = probe(path, kind, max_pixels=settings.max_image_pixels)
     except MediaDecodeError as exc:
         raise UnsupportedMediaType(f"The {kind} does not decode: {exc}", details={"kind": kind}) from exc
-    content_type = info.content_type or content_type  # e.g. an audio-only MP4 is audio/mp4
     if kind == "image" and (info.width or 0) * (info.height or 0) > settings.max_image_pixels:
         raise PayloadTooLarge(f"Images are limited to {settings.max_image_pixels} pixels.",
                               details={"max_pixels": settings.max_image_pixels})
-    name = safe_filename(filename, asset_id, content_type)
+    # e.g. an audio-only MP4 is audio/mp4
+    return Checked(info.content_type or content_type, info, sha256 or file_sha256(path))
+
+
+def store_file(session: Session, storage: Storage, settings: Settings, *, account_id: str, kind: str, path: Path,
+               size: int, filename: str | None, source: str, sha256: str | None = None,
+               checked: Checked | None = None) -> Asset:
+    """Sniff, probe (unless ``checked`` already) and store a file on disk (an upload, an input
+    fetched by URL). The stored object is deleted if the transaction rolls back."""
+    asset_id = new_id("ast")
+    checked = checked or check_file(settings, kind=kind, path=path, sha256=sha256)
+    name = safe_filename(filename, asset_id, checked.content_type)
     key = storage_key(account_id, asset_id, name)
-    storage.put_file(key, path, content_type=content_type)
+    storage.put_file(key, path, content_type=checked.content_type)
     after_rollback(session, lambda: storage.delete(key))
-    asset = Asset(id=asset_id, account_id=account_id, kind=kind, content_type=content_type, bytes=size,
-                  sha256=sha256 or file_sha256(path), width=info.width, height=info.height,
+    info = checked.info
+    asset = Asset(id=asset_id, account_id=account_id, kind=kind, content_type=checked.content_type, bytes=size,
+                  sha256=checked.sha256, width=info.width, height=info.height,
                   duration_seconds=info.duration_seconds, source=source, job_id=None, filename=name,
                   storage_key=key)
     session.add(asset)

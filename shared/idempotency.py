@@ -41,9 +41,7 @@ def fingerprint(*parts: Any) -> str:
 
 def claim(session: Session, account_id: str, key: str, endpoint: str, fp: str) -> Replay | None:
     """Reserve ``key`` for this request, or return the response to replay."""
-    if not key or len(key) > MAX_KEY_LENGTH:
-        raise ValidationError.field("Idempotency-Key", f"must be 1–{MAX_KEY_LENGTH} characters")
-    check_field("Idempotency-Key", key)
+    _check_key(key)
     now = datetime.now(UTC)
     # An expired record is as good as absent; the beat clean-up removes them in bulk.
     session.execute(delete(IdempotencyRecord).where(
@@ -66,12 +64,36 @@ def claim(session: Session, account_id: str, key: str, endpoint: str, fp: str) -
         return None
     record = session.scalars(select(IdempotencyRecord).where(
         IdempotencyRecord.account_id == account_id, IdempotencyRecord.key == key)).one()
+    replay = _replay(record, key, endpoint, fp)
+    if replay is None:
+        raise IdempotencyInProgress("A request with this Idempotency-Key is still in progress.")
+    return replay
+
+
+def lookup(session: Session, account_id: str, key: str, endpoint: str, fp: str) -> Replay | None:
+    """The answer to replay if ``key`` was already used (committed) for this request — one read,
+    no claim, so a request with slow work before its transaction (inputs by URL) can skip it on a
+    repeat. ``None`` otherwise; ``claim`` in the creating transaction still decides."""
+    _check_key(key)
+    record = session.scalars(select(IdempotencyRecord).where(
+        IdempotencyRecord.account_id == account_id, IdempotencyRecord.key == key,
+        IdempotencyRecord.expires_at > datetime.now(UTC))).one_or_none()
+    return None if record is None else _replay(record, key, endpoint, fp)
+
+
+def _replay(record: IdempotencyRecord, key: str, endpoint: str, fp: str) -> Replay | None:
     if record.endpoint != endpoint or record.fingerprint != fp:
         raise IdempotencyKeyReused("This Idempotency-Key was used with a different request.",
                                    details={"idempotency_key": key})
     if record.response_status is None:
-        raise IdempotencyInProgress("A request with this Idempotency-Key is still in progress.")
+        return None
     return Replay(record.response_status, record.response_body or {})
+
+
+def _check_key(key: str) -> None:
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise ValidationError.field("Idempotency-Key", f"must be 1–{MAX_KEY_LENGTH} characters")
+    check_field("Idempotency-Key", key)
 
 
 def store(session: Session, account_id: str, key: str, status: int, body: dict[str, Any]) -> None:

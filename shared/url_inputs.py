@@ -3,15 +3,19 @@
 http(s) URLs are fetched through ``shared.net``'s guarded client (the address policy checked
 where each connection is made, redirects followed hop by hop, the body cut off at the kind's
 upload limit, a total deadline); ``data:`` URIs are decoded chunk by chunk under the same
-limit. The bytes are then sniffed, probed and stored exactly like an upload, with
-``"source": "url"``. Anything wrong is a ``400 VALIDATION_ERROR`` naming the request field;
-messages never carry a server path or a resolved address.
+limit. The bytes are sniffed and probed into a temporary file before any database work
+(``fetched``: a slow server holds no pooled connection), then stored exactly like an upload,
+with ``"source": "url"``, in the job's transaction (``store``). Anything wrong is a
+``400 VALIDATION_ERROR`` naming the request field; messages never carry a server path or a resolved address.
 """
 
 from __future__ import annotations
 
 import socket
 import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
@@ -19,7 +23,6 @@ import httpx
 from sqlalchemy.orm import Session
 
 from shared import assets
-from shared.db.models import Asset
 from shared.errors import AtelierError, ValidationError
 from shared.jobs.requests import JobRequestBase
 from shared.net import BadURL, BodyTooLarge, ForbiddenAddress, TooManyRedirects, guarded_client, open_stream, save_body
@@ -32,43 +35,72 @@ from shared.storage.base import Storage
 OPERATION_TIMEOUT = 10.0
 
 
-def fetch_asset(session: Session, storage: Storage, settings: Settings, *, account_id: str, kind: str,
-                url: str, field: str, resolver: Resolver = socket.getaddrinfo) -> Asset:
-    """Fetch or decode ``url`` and store it as a ``kind`` asset of ``account_id``."""
+@dataclass(frozen=True)
+class Fetched:
+    """An input fetched (or decoded) into a temporary file and checked, not yet stored."""
+
+    field: str  #: the request field that gave the URL
+    kind: str
+    path: Path
+    size: int
+    filename: str | None
+    checked: assets.Checked
+
+
+def fetch(settings: Settings, *, kind: str, url: str, field: str, path: Path,
+          resolver: Resolver = socket.getaddrinfo) -> Fetched:
+    """Fetch or decode ``url`` into ``path`` under the kind's size limit, then sniff and probe it.
+    No database: a slow server holds no connection."""
     if not url.strip():
         raise ValidationError.field(field, "must be an http(s) URL or a data: URI")
     limit = assets.max_bytes(settings, kind)
+    try:
+        if url[:5].lower() == "data:":
+            _, size = write_to(url, path, max_bytes=limit)
+            filename = None
+        else:
+            size = _download(url, path, settings, limit, resolver)
+            filename = PurePosixPath(urlsplit(url).path).name or None
+        if size == 0:
+            raise ValidationError("is empty")
+        return Fetched(field, kind, path, size, filename, assets.check_file(settings, kind=kind, path=path))
+    except AtelierError as exc:
+        raise _for_field(exc, field, kind) from None
+
+
+@contextmanager
+def fetched(settings: Settings, request: JobRequestBase,
+            resolver: Resolver = socket.getaddrinfo) -> Iterator[dict[str, Fetched]]:
+    """Every input of ``request`` given by URL, fetched and checked, by the asset field it fills;
+    the temporary files are removed on exit."""
     with tempfile.TemporaryDirectory(prefix="atelier-url-") as tmp:
-        path = Path(tmp) / "input"
-        try:
-            if url[:5].lower() == "data:":
-                _, size = write_to(url, path, max_bytes=limit)
-                filename = None
-            else:
-                size = _download(url, path, settings, limit, resolver)
-                filename = PurePosixPath(urlsplit(url).path).name or None
-            if size == 0:
-                raise ValidationError("is empty")
-            return assets.store_file(session, storage, settings, account_id=account_id, kind=kind, path=path,
-                                     size=size, filename=filename, source="url")
-        except AtelierError as exc:
-            raise _for_field(exc, field, kind) from None
+        found: dict[str, Fetched] = {}
+        for name, spec in request.asset_fields.items():
+            url = getattr(request, spec.url, None) if spec.url else None
+            if spec.url and url is not None:
+                found[name] = fetch(settings, kind=spec.kind, url=url, field=spec.url, path=Path(tmp) / name,
+                                    resolver=resolver)
+        yield found
 
 
-def resolve(session: Session, storage: Storage, settings: Settings, account_id: str,
-            request: JobRequestBase) -> JobRequestBase:
-    """The request with every input given by URL fetched, stored, and named by its asset id.
+def given(request: JobRequestBase) -> bool:
+    """Whether ``request`` gives any input by URL."""
+    return any(spec.url and getattr(request, spec.url, None) is not None for spec in request.asset_fields.values())
+
+
+def store(session: Session, storage: Storage, settings: Settings, account_id: str, request: JobRequestBase,
+          inputs: Mapping[str, Fetched]) -> JobRequestBase:
+    """The request with the fetched inputs stored as assets of ``account_id`` and named by their ids.
 
     Runs in the job's transaction: if the job is then refused (402, a bad model), the new
     assets go with it and their stored objects are deleted after the rollback.
     """
     updates: dict[str, str | None] = {}
-    for name, spec in request.asset_fields.items():
-        url = getattr(request, spec.url, None) if spec.url else None
-        if spec.url and url is not None:
-            asset = fetch_asset(session, storage, settings, account_id=account_id, kind=spec.kind, url=url,
-                                field=spec.url)
-            updates.update({name: asset.id, spec.url: None})
+    for name, item in inputs.items():
+        asset = assets.store_file(session, storage, settings, account_id=account_id, kind=item.kind,
+                                  path=item.path, size=item.size, filename=item.filename, source="url",
+                                  checked=item.checked)
+        updates.update({name: asset.id, item.field: None})
     return request.model_copy(update=updates) if updates else request
 
 
