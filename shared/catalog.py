@@ -114,8 +114,7 @@ LOCAL_CAPABILITIES: dict[Mode, dict[str, Any]] = {
     "text_to_video": {"max_duration_seconds": VIDEO_SECONDS.high, "output": "video/mp4", **_FRAMING,
                       "negative_prompt": True},
     "video_to_video": {"max_duration_seconds": VIDEO_SECONDS.high, "output": "video/mp4"},
-    "audio_to_audio": {"max_duration_seconds": MUSIC_SECONDS.high, "output": ["audio/mpeg", "audio/wav"],
-                       "output_formats": _AUDIO_FORMATS},
+    "audio_to_audio": {"max_duration_seconds": MUSIC_SECONDS.high, "output_formats": _AUDIO_FORMATS},
 }
 
 

@@ -188,6 +188,20 @@ def test_a_model_refuses_a_speed_or_format_it_cannot_make():
     models.resolve("audio", "fal-ai/f5-tts").refuse_unsupported({**params, "speed": 1.0})
 
 
+def test_the_local_audio_models_declare_every_format_they_render():
+    from typing import get_args
+
+    from shared.jobs.requests import AudioFormat
+
+    models = catalog()
+    music, rework = models.resolve("music", "local/compose-1"), models.resolve("audio_to_audio", "local/rework-1")
+    for model in (music, rework):  # the formats as names (no MIME type list that would say less)
+        assert model.capabilities["output_formats"] == list(get_args(AudioFormat))
+        assert "output" not in model.capabilities
+        for fmt in get_args(AudioFormat):
+            model.refuse_unsupported({"output_format": fmt})
+
+
 def test_whisper_models_are_listed_only_with_their_credentials():
     assert not {"openai/whisper-1", "fal-ai/whisper"} & ids(catalog().available("transcription"))
     assert "openai/whisper-1" in ids(catalog(openai_api_key="k").available("transcription"))
