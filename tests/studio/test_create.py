@@ -207,3 +207,44 @@ def test_the_voice_samples_are_speech_of_a_few_seconds():
     for sample in (STATIC / "voices").glob("*.mp3"):
         info = probe(sample, "audio")
         assert info.content_type == "audio/mpeg" and 2.0 < (info.duration_seconds or 0) < 8.0, sample.name
+
+
+def test_an_upscaled_image_in_a_chosen_style(studio: Studio, person, no_console_errors):
+    studio.go("create/text_to_image")
+    Select(studio.field("Size")).select_by_value("512x512")
+    Select(studio.field("Style")).select_by_value("vivid")
+    Select(studio.field("Upscale")).select_by_value("4x")
+    output = generate(studio, "text_to_image", {"Prompt (required)": "a red kite over green hills"}, navigate=False)
+    assert output.find_element(By.CSS_SELECTOR, ".progress").get_attribute("data-status") == "completed"
+    assert "1 credit charged" in output.find_element(By.CSS_SELECTOR, ".status").text
+    image = output.find_element(By.CSS_SELECTOR, "img.result-image")
+    studio.wait(lambda: studio.js("return arguments[0].complete && arguments[0].naturalWidth", image),
+                message="image decoded")
+    assert studio.js("return arguments[0].naturalWidth", image) == 2048
+    job_id = output.find_element(By.LINK_TEXT, "Job details").get_attribute("href").rsplit("/", 1)[-1]
+    job = studio.js_async("fetch('/v1/jobs/' + arguments[0]).then((r) => r.json()).then(arguments[1])", job_id)
+    # Chosen options are sent; those left at their default (quality, n) are not.
+    assert job["inputs"]["style"] == "vivid" and job["inputs"]["upscale"] == "4x", job["inputs"]
+    assert "quality" not in job["inputs"], job["inputs"]
+
+
+def test_music_from_an_uploaded_recording_plays(studio: Studio, person, no_console_errors):
+    studio.go("create/audio_to_audio")
+    studio.css("form[aria-label='Music from audio form']")
+    studio.field("Input audio (required)").send_keys(str(STATIC / "voices" / "narrator.mp3"))
+    studio.wait(lambda: "Uploaded narrator.mp3" in studio.css(".dropzone .chosen").text, message="upload")
+    output = generate(studio, "audio_to_audio", {"Prompt (required)": "warm strings and soft drums",
+                                                 "Strength": "0.7"}, navigate=False)
+    assert output.find_element(By.CSS_SELECTOR, ".progress").get_attribute("data-status") == "completed"
+    state = play(studio, output.find_element(By.CSS_SELECTOR, "figure.asset audio"))
+    assert state.get("playing") and state["readyState"] >= 2 and state["duration"] > 1, state
+
+
+def test_raw_pcm_speech_is_offered_as_a_download(studio: Studio, person, no_console_errors):
+    studio.go("create/audio")
+    Select(studio.field("Audio format")).select_by_value("pcm")
+    output = generate(studio, "audio", {"Text to speak (required)": "Raw samples.", "Speed": "1.5"}, navigate=False)
+    figure = output.find_element(By.CSS_SELECTOR, "figure.asset")
+    assert not figure.find_elements(By.TAG_NAME, "audio")
+    assert "download it" in figure.text and "audio/pcm" in figure.text
+    assert figure.find_element(By.CSS_SELECTOR, "a.download").get_attribute("href").endswith("/content?download=1")

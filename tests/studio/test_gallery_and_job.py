@@ -11,6 +11,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
+from shared.jobs.modes import MODE_NAMES
 from tests.studio.support import Studio
 from tests.webhooks.conftest import make_receiver, receiver  # noqa: F401 (fixtures)
 from tests.webhooks.support import Receiver
@@ -63,6 +64,16 @@ def test_gallery_shows_filters_plays_and_deletes(studio: Studio, person: Session
     studio.accept_confirm()
     studio.wait(lambda: not studio.driver.find_elements(By.CSS_SELECTOR, "li.job-card"), message="card removed")
     assert person.http.get(f"/v1/jobs/{speech['id']}").status_code == 404
+
+
+def test_the_mode_filter_offers_every_mode(studio: Studio, person: Session, no_console_errors):
+    studio.go("gallery")
+    mode = Select(studio.field("Mode"))
+    values = [o.get_attribute("value") for o in mode.options]
+    assert values[0] == "" and sorted(values[1:]) == sorted(MODE_NAMES)
+    mode.select_by_visible_text("Video from video")
+    studio.wait(lambda: studio.driver.current_url.endswith("#/gallery/video_to_video/completed"),
+                message="filtered to video from video")
 
 
 def test_job_detail_with_webhook_deliveries_and_redelivery(studio: Studio, person: Session,

@@ -9,8 +9,8 @@ from selenium.webdriver.common.by import By
 
 from tests.studio.support import AUDIT_JS, Studio, set_viewport
 
-PAGES = ["home", "create/text_to_image", "create/image_to_video", "create/audio", "gallery", "keys", "plan",
-         "settings"]
+PAGES = ["home", "create/text_to_image", "create/image_to_image", "create/image_to_video", "create/text_to_video",
+         "create/video_to_video", "create/audio", "create/audio_to_audio", "gallery", "keys", "plan", "settings"]
 
 
 def session_client(studio: Studio) -> httpx.Client:

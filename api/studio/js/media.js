@@ -43,6 +43,8 @@ function image(src, asset, label) {
 export function mediaElement(asset, label) {
   const src = contentUrl(asset.id);
   if (asset.kind === 'image') return image(src, asset, label);
+  // Raw samples without a header (output_format pcm): no browser plays them; the link downloads them.
+  if (asset.content_type === 'audio/pcm') return h('p', { class: 'hint' }, 'Raw PCM audio: download it to play it.');
   if (asset.kind === 'audio') return h('audio', { src, controls: true, preload: 'none', 'aria-label': label });
   if (asset.kind === 'video') {
     return h('video', { src, controls: true, preload: 'none', playsinline: true, 'aria-label': label,

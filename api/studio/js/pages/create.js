@@ -32,8 +32,21 @@ function control(def) {
   const attrs = { name: def.name, required: def.required, maxlength: def.maxlength, min: def.min, max: def.max,
     step: def.step, value: def.value };
   if (def.kind === 'textarea') return h('textarea', { ...attrs, rows: 3 });
-  if (def.kind === 'select') return h('select', { name: def.name }, def.options.map((o) => h('option', { value: o }, o)));
+  if (def.kind === 'checkbox') return h('input', { type: 'checkbox', name: def.name });
+  if (def.kind === 'select') {
+    return h('select', { name: def.name }, def.blank ? h('option', { value: '' }, def.blank) : null,
+      def.options.map((o) => h('option', { value: o }, o)));
+  }
   return h('input', { ...attrs, type: def.kind === 'number' ? 'number' : 'text' });
+}
+
+// What a control sends: null (left out of the request) when blank, unticked or at its default.
+function valueOf(def, input) {
+  if (def.kind === 'checkbox') return input.checked ? true : null;
+  const raw = input.value.trim();
+  if (raw === '') return null;
+  if (def.kind !== 'number') return raw;
+  return Number(raw) === def.value ? null : Number(raw);
 }
 
 function buildField(def, voices) {
@@ -41,11 +54,8 @@ function buildField(def, voices) {
   if (def.kind === 'voice') return voicePicker(def, voices);
   const input = control(def);
   const wrapper = field(`${def.label}${def.required ? ' (required)' : ''}`, input, def.hint);
-  wrapper.value = () => {
-    const raw = input.value.trim();
-    if (raw === '') return Promise.resolve(null);
-    return Promise.resolve(def.kind === 'number' ? Number(raw) : raw);
-  };
+  if (def.kind === 'checkbox') wrapper.classList.add('check');
+  wrapper.value = () => Promise.resolve(valueOf(def, input));
   return wrapper;
 }
 
@@ -59,12 +69,17 @@ function modelSelect(mode, models) {
 }
 
 async function collect(mode, controls) {
-  const body = { mode: mode.id };
+  const given = {};
   for (const [def, wrapper] of controls) {
     const value = await wrapper.value();
-    if (value === null || value === undefined) continue;
-    if (def.onlyWith && !body[def.onlyWith]) continue;
-    body[def.name] = value;
+    if (value !== null && value !== undefined) given[def.name] = value;
+  }
+  const body = { mode: mode.id };
+  for (const [def] of controls) {
+    if (!(def.name in given)) continue;
+    if (def.onlyWith && !(def.onlyWith in given)) continue;
+    if (def.onlyWithout && def.onlyWithout.some((name) => name in given)) continue;
+    body[def.name] = given[def.name];
   }
   return body;
 }
