@@ -31,9 +31,10 @@ WAIT = 60  # the longest wait the API accepts; registering must finish well with
 REGISTER_WITHIN = WAIT * 0.75
 CONNECTING = 100  # connections being opened at once
 WARMUP = 400
-#: More than the API's worker threads (anyio's 40): the warm-up grows the thread pool to its full
-#: size, so the idle figure includes it and the memory per waiter does not.
-WARMUP_CONNECTIONS = 64
+#: As many as the API's worker threads (anyio's 40): the warm-up grows the thread pool to its full
+#: size, so the idle figure includes it and the memory per waiter does not. (64 made plain GETs
+#: time out on the database pool: a request holds its connection between its two thread hops.)
+WARMUP_CONNECTIONS = 40
 
 
 @dataclass
