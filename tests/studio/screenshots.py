@@ -5,7 +5,7 @@
 It runs as a pytest session (this file, given explicitly, so the suite never collects it) to
 reuse the suite's fixtures: PostgreSQL, Redis, a real worker and the API under uvicorn. A
 person signs up, picks a plan and generates a few things; each page is then captured at
-desktop width, and Home, Create and Keys at 375 px too. The one secret on screen, the new
+desktop width (Create for several modes), and Home, Create and Keys at 375 px too. The one secret on screen, the new
 key, is masked before its page is captured.
 """
 
@@ -65,8 +65,10 @@ def test_screenshots(studio: Studio) -> None:
     studio.css("section.output img.result-image", timeout=120)
     for width in (DESKTOP, PHONE):
         capture(studio, "create", width)
-    studio.go("create/audio")
-    capture(studio, "create-audio", DESKTOP)
+    for mode, name in (("audio", "create-audio"), ("audio_to_audio", "create-audio-to-audio"),
+                       ("text_to_video", "create-video"), ("video_to_video", "create-video-to-video")):
+        studio.go(f"create/{mode}")
+        capture(studio, name, DESKTOP)
     for width in (DESKTOP, PHONE):
         studio.go("home")
         studio.css(".stat")
