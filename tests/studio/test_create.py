@@ -12,7 +12,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select
 
 from api.routers.studio import STATIC
-from tests.media_samples import png_bytes
+from tests.media_samples import mp4_bytes, png_bytes
 from tests.providers.fakes import FakeFal
 from tests.studio.support import Studio
 
@@ -248,3 +248,60 @@ def test_raw_pcm_speech_is_offered_as_a_download(studio: Studio, person, no_cons
     assert not figure.find_elements(By.TAG_NAME, "audio")
     assert "download it" in figure.text and "audio/pcm" in figure.text
     assert figure.find_element(By.CSS_SELECTOR, "a.download").get_attribute("href").endswith("/content?download=1")
+
+
+def test_video_from_an_uploaded_video_plays(studio: Studio, person, tmp_path: Path, no_console_errors):
+    source = tmp_path / "clip.mp4"
+    source.write_bytes(mp4_bytes(seconds=1.0, size=(320, 240)))
+    studio.go("create/video_to_video")
+    studio.css("form[aria-label='Video from video form']")
+    studio.field("Input video (required)").send_keys(str(source))
+    studio.wait(lambda: "Uploaded clip.mp4" in studio.css(".dropzone .chosen").text, message="upload")
+    Select(studio.field("Resolution")).select_by_value("480p")
+    output = generate(studio, "video_to_video", {"Prompt (required)": "as a pencil sketch"}, navigate=False)
+    assert output.find_element(By.CSS_SELECTOR, ".progress").get_attribute("data-status") == "completed"
+    video = output.find_element(By.CSS_SELECTOR, "figure.asset video")
+    state = play(studio, video)
+    assert state.get("playing") and state["readyState"] >= 2 and state["duration"] > 0.5, state
+    assert studio.js("return arguments[0].videoHeight", video) == 480
+
+
+def test_a_picture_without_a_voice_is_a_camera_move(studio: Studio, person, tmp_path: Path, no_console_errors):
+    picture = tmp_path / "landscape.png"
+    picture.write_bytes(png_bytes(320, 240))
+    studio.go("create/image_to_video")
+    studio.field("Portrait (required)").send_keys(str(picture))
+    studio.wait(lambda: "Uploaded landscape.png" in studio.css(".dropzone .chosen").text, message="upload")
+    Select(studio.field("Resolution")).select_by_value("480p")
+    studio.field("Loop seamlessly").click()
+    output = generate(studio, "image_to_video", {"Length without a voice (seconds)": "2"}, navigate=False)
+    assert output.find_element(By.CSS_SELECTOR, ".progress").get_attribute("data-status") == "completed"
+    assert "44 credits charged" in output.find_element(By.CSS_SELECTOR, ".status").text
+    state = play(studio, output.find_element(By.CSS_SELECTOR, "figure.asset video"))
+    assert state.get("playing") and 1.5 < state["duration"] < 2.5, state
+
+
+def test_image_to_image_changes_only_under_a_mask(studio: Studio, person, tmp_path: Path, no_console_errors):
+    from PIL import Image
+
+    picture, mask = tmp_path / "photo.png", tmp_path / "mask.png"
+    picture.write_bytes(png_bytes(320, 240))
+    holes = Image.new("RGBA", (320, 240), (0, 0, 0, 255))
+    holes.paste((0, 0, 0, 0), (0, 0, 160, 240))  # the left half may change
+    holes.save(mask)
+    studio.go("create/image_to_image")
+    studio.field("Input image (required)").send_keys(str(picture))
+    studio.field("Mask").send_keys(str(mask))
+    studio.wait(lambda: all(f"Uploaded {name}" in studio.css("#main").text for name in ("photo.png", "mask.png")),
+                message="both uploads")
+    output = generate(studio, "image_to_image", {"Prompt (required)": "a field of sunflowers"}, navigate=False)
+    assert output.find_element(By.CSS_SELECTOR, ".progress").get_attribute("data-status") == "completed"
+    image = output.find_element(By.CSS_SELECTOR, "img.result-image")
+    studio.wait(lambda: studio.js("return arguments[0].complete && arguments[0].naturalWidth", image),
+                message="image decoded")
+    # The masked right half keeps the input's colour; the transparent left half was repainted.
+    left, right = studio.js("""const img = arguments[0], c = document.createElement('canvas');
+        c.width = img.naturalWidth; c.height = img.naturalHeight;
+        const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+        return [[...g.getImageData(40, 120, 1, 1).data], [...g.getImageData(280, 120, 1, 1).data]];""", image)
+    assert right[:3] == [200, 80, 40] and left[:3] != [200, 80, 40], (left, right)
