@@ -3,6 +3,7 @@ cookies), rate limiting, and the credit headers of every authenticated response.
 
 from __future__ import annotations
 
+from contextlib import closing
 from inspect import iscoroutinefunction
 from typing import Annotated
 
@@ -11,11 +12,11 @@ from fastapi.dependencies.models import Dependant
 from fastapi.security import APIKeyCookie, APIKeyHeader, APIKeyQuery, HTTPBearer
 from sqlalchemy.orm import Session
 
-from api.transaction import RequestTransaction, Tx, credit_headers, read_only_transaction, request_transaction
+from api.transaction import Tx, credit_headers, read_only_transaction, request_transaction
 from shared import logs, ratelimit
 from shared.accounts import Principal, authenticate
 from shared.catalog import Catalog, get_catalog
-from shared.db.session import session_scope
+from shared.db.session import new_autocommit_session, session_scope
 from shared.errors import RateLimited, Unauthenticated
 from shared.people import audit, sessions
 from shared.redis_client import get_redis
@@ -39,13 +40,17 @@ def api_key_from(request: Request) -> str | None:
     return request.headers.get("x-api-key") or request.query_params.get("api_key")
 
 
-def _authenticate(request: Request, tx: RequestTransaction | None) -> Principal:
-    """By key in the request's transaction ``tx`` if given, else (and by session, whose last-seen
-    stamp must commit whatever the route does) in a short transaction of its own."""
+def _authenticate(request: Request) -> Principal:
+    """A key on a short autocommit session of its own (one read, no BEGIN/COMMIT), given back to
+    the pool before the route's own worker-thread hop: a request that kept its connection while
+    waiting for its next thread starved the pool once every thread was blocked on a checkout
+    (500s from about 60 concurrent GETs). A person's session in a short transaction, since its
+    last-seen stamp must commit whatever the route does."""
     token = api_key_from(request)
     cookie = None if token else request.cookies.get(sessions.COOKIE)
-    if tx is not None and not cookie and not (token and token.startswith(sessions.PREFIX)):
-        return authenticate(tx.session, token)
+    if not cookie and not (token and token.startswith(sessions.PREFIX)):
+        with closing(new_autocommit_session()) as key_session:
+            return authenticate(key_session, token)
     with session_scope() as session:
         if cookie:
             principal = sessions.authenticate(session, cookie, via_cookie=True)
@@ -71,13 +76,11 @@ def get_principal(request: Request, tx: Tx, _b: Annotated[object, Security(BEARE
                   _h: Annotated[object, Security(API_KEY_HEADER)] = None,
                   _q: Annotated[object, Security(API_KEY_QUERY)] = None,
                   _c: Annotated[object, Security(SESSION_COOKIE)] = None) -> Principal:
-    """Authenticate in the request's transaction when the route uses it anyway (one session, one
-    BEGIN/COMMIT per request); else with a short session of its own, so waiting and streaming
-    routes hold no connection."""
-    use = transaction_use(request.scope.get("route"))
-    if use == READ_ONLY:
+    """Authenticate on a connection given back at once (see ``_authenticate``); a route that only
+    reads gets its request transaction switched to autocommit first."""
+    if transaction_use(request.scope.get("route")) == READ_ONLY:
         tx.read_only()
-    principal = _authenticate(request, tx if use else None)
+    principal = _authenticate(request)
     logs.bind(account_id=principal.account_id)
     request.state.principal = principal
     request.state.response_headers = credit_headers(0, principal.credits_remaining)

@@ -1,13 +1,16 @@
-"""The hot request path: one database session per request (authentication included), pooled
-connections the server killed replaced without a ping, bounded metric labels."""
+"""The hot request path: the key checked on a connection given back before the route's own,
+pooled connections the server killed replaced without a ping, no pool starvation under many
+concurrent requests, bounded metric labels."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httpx
 import psycopg
 import pytest
 from sqlalchemy import event, text
@@ -15,23 +18,30 @@ from sqlalchemy import event, text
 from shared.db.session import get_engine, reset_engine, session_scope
 from tests.domain.test_db_session import _terminate
 
+#: Above the pool (5 + 10 overflow) and the server's 40 worker threads together.
+CONCURRENT = 64
 JOB = {"mode": "text_to_image", "prompt": "a lighthouse", "size": "512x512"}
 
 
 @pytest.fixture
 def checkouts():
-    """Pool checkouts by the API's worker threads while the test runs (each is one session's
-    connection); the in-process Celery worker, which may run the submitted job, is not counted."""
-    seen: list[int] = []
+    """Pool checkouts ("out") and checkins ("in") by the API's worker threads while the test runs;
+    the in-process Celery worker, which may run the submitted job, is not counted."""
+    seen: list[str] = []
     pool = get_engine().pool
 
-    def listener(*_: object) -> None:
-        if threading.current_thread().name.startswith("AnyIO worker thread"):
-            seen.append(1)
+    def listener(kind: str):  # noqa: ANN202
+        def record(*_: object) -> None:
+            if threading.current_thread().name.startswith("AnyIO worker thread"):
+                seen.append(kind)
+        return record
 
-    event.listen(pool, "checkout", listener)
+    on_out, on_in = listener("out"), listener("in")
+    event.listen(pool, "checkout", on_out)
+    event.listen(pool, "checkin", on_in)
     yield seen
-    event.remove(pool, "checkout", listener)
+    event.remove(pool, "checkout", on_out)
+    event.remove(pool, "checkin", on_in)
 
 
 @contextmanager
@@ -51,12 +61,13 @@ def statements() -> Iterator[list[tuple[str, bool]]]:
         event.remove(get_engine(), "after_cursor_execute", listener)
 
 
-def test_a_key_request_uses_one_session_for_authentication_and_the_route(client, make_account, checkouts):
+def test_a_key_is_checked_on_a_connection_given_back_before_the_route_takes_its_own(client, make_account,
+                                                                                    checkouts):
     caller = make_account()
     checkouts.clear()
     created = client.post("/v1/jobs", json=JOB, headers=caller.headers)
     assert created.status_code == 202, created.text
-    assert len(checkouts) == 1
+    assert checkouts == ["out", "in", "out", "in"]  # no connection held across a thread hop
     assert created.headers["X-Credits-Used"] == str(created.json()["estimated_credits"])
     with session_scope() as session:  # the credits header is the capacity after the hold
         from shared.credits import ledger
@@ -71,14 +82,32 @@ def test_a_key_request_uses_one_session_for_authentication_and_the_route(client,
     with statements() as seen:
         read = client.get(f"/v1/jobs/{created.json()['id']}", headers=caller.headers)
     assert read.status_code == 200 and read.json()["status"] == "failed" and read.json()["result"] is None
-    assert len(checkouts) == 1
+    assert checkouts == ["out", "in", "out", "in"]
     # The key check and the job read, each on its own: no BEGIN or COMMIT around two reads.
     assert [(stmt.split()[0], in_transaction) for stmt, in_transaction in seen] == [("SELECT", False)] * 2
 
     checkouts.clear()
     missing = client.get("/v1/jobs/job_nope", headers=caller.headers)
-    assert missing.status_code == 404 and len(checkouts) == 1
+    assert missing.status_code == 404 and checkouts == ["out", "in", "out", "in"]
     assert client.get("/v1/jobs/job_nope", headers={"Authorization": "Bearer at_live_nope"}).status_code == 401
+
+
+def test_many_concurrent_reads_never_starve_the_pool(client, live_server, make_account):
+    """More concurrent GETs than the pool has connections and the server has worker threads: a
+    request holding a connection while it waited for its next thread once made every thread wait
+    on a checkout until the pool timed out (500s)."""
+    caller = make_account(plan="professional")  # 120 requests a minute: most of these get through
+    job_id = client.post("/v1/jobs", json=JOB, headers=caller.headers).json()["id"]
+
+    async def read_all() -> list[int]:
+        limits = httpx.Limits(max_connections=CONCURRENT, max_keepalive_connections=CONCURRENT)
+        async with httpx.AsyncClient(base_url=live_server, headers=caller.headers, limits=limits,
+                                     timeout=60) as http:
+            answers = await asyncio.gather(*(http.get(f"/v1/jobs/{job_id}") for _ in range(CONCURRENT * 2)))
+        return [answer.status_code for answer in answers]
+
+    statuses = asyncio.run(read_all())
+    assert set(statuses) <= {200, 429} and statuses.count(200) >= CONCURRENT, sorted(set(statuses))
 
 
 def test_requests_succeed_after_the_server_killed_every_pooled_connection(client, make_account, database_url):
