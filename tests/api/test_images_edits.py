@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-import os
-from collections.abc import Iterator
 
 import httpx
 import numpy as np
@@ -17,30 +15,13 @@ from PIL import Image
 from tests.api.test_url_inputs import files  # noqa: F401 (the loopback file server fixture)
 from tests.support import Caller, create_account_with_key, ledger_sum
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("patient_sync_wait")]
 BOX = (100, 80, 300, 220)  # left, top, right, bottom: the transparent part of the mask
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _patient(stack_env) -> Iterator[None]:
-    from shared.settings import reset_settings
-
-    os.environ["ATELIER_SYNC_WAIT_SECONDS"] = "600"
-    reset_settings()
-    yield
-    os.environ.pop("ATELIER_SYNC_WAIT_SECONDS", None)
-    reset_settings()
 
 
 @pytest.fixture(scope="module")
 def caller(stack_env) -> Caller:
     return create_account_with_key(credits=100)
-
-
-@pytest.fixture
-def sdk(live_server, caller) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=f"{live_server}/v1", api_key=caller.key, max_retries=0, timeout=600) as c:
-        yield c
 
 
 def photo(size: tuple[int, int] = (600, 400)) -> bytes:

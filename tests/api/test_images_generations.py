@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import os
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import httpx
@@ -17,7 +16,7 @@ from PIL import Image
 
 from tests.support import Caller, create_account_with_key, ledger_sum, wait_for_job
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("patient_sync_wait")]
 PROMPT = "a mountain lake at sunset"
 
 
@@ -28,26 +27,9 @@ def _sync_wait(seconds: str) -> None:
     reset_settings()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _patient(stack_env) -> Iterator[None]:
-    """Synchronous calls outwait jobs other tests left queued on the suite's one worker."""
-    from shared.settings import reset_settings
-
-    _sync_wait("600")
-    yield
-    os.environ.pop("ATELIER_SYNC_WAIT_SECONDS", None)
-    reset_settings()
-
-
 @pytest.fixture(scope="module")
 def caller(stack_env) -> Caller:
     return create_account_with_key(credits=200)
-
-
-@pytest.fixture
-def sdk(live_server, caller) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=f"{live_server}/v1", api_key=caller.key, max_retries=0, timeout=600) as c:
-        yield c
 
 
 def fetch_without_key(live_server: str, url: str) -> httpx.Response:

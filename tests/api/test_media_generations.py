@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import base64
 import io
-import os
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,30 +17,12 @@ import pytest
 from tests.media_samples import mp4_bytes, png_bytes, wav_bytes
 from tests.support import Caller, create_account_with_key, ledger_sum, wait_for_job
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _patient(stack_env) -> Iterator[None]:
-    """Synchronous calls outwait jobs other tests left queued on the suite's one worker."""
-    from shared.settings import reset_settings
-
-    os.environ["ATELIER_SYNC_WAIT_SECONDS"] = "600"
-    reset_settings()
-    yield
-    os.environ.pop("ATELIER_SYNC_WAIT_SECONDS", None)
-    reset_settings()
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("patient_sync_wait")]
 
 
 @pytest.fixture(scope="module")
 def caller(stack_env) -> Caller:
     return create_account_with_key(plan="professional", credits=1000)
-
-
-@pytest.fixture
-def sdk(live_server, caller) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=f"{live_server}/v1", api_key=caller.key, max_retries=0, timeout=600) as c:
-        yield c
 
 
 def _post(live_server: str, caller: Caller, path: str, body: dict[str, Any], *, wait: bool = False,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Iterator
 
 import av
 import openai
@@ -22,12 +21,6 @@ PROMPT = "a lighthouse at night under the stars"
 @pytest.fixture(scope="module")
 def caller(stack_env) -> Caller:
     return create_account_with_key(plan="professional", credits=2000)  # 120 requests a minute: polls
-
-
-@pytest.fixture
-def sdk(live_server, caller) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=f"{live_server}/v1", api_key=caller.key, max_retries=0, timeout=120) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

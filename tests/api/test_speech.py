@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,7 +17,7 @@ import pytest
 from shared.media.voices import estimate_speech_seconds
 from tests.support import Caller, create_account_with_key, ledger_sum, wait_for_job
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("patient_sync_wait")]
 TEXT = "Atelier reads this sentence aloud, clearly and at an even pace."
 #: The containers and codecs each response_format arrives in.
 FORMATS = {"mp3": ("audio/mpeg", "mp3", "mp3"), "wav": ("audio/wav", "wav", "pcm_s16le"),
@@ -26,27 +25,9 @@ FORMATS = {"mp3": ("audio/mpeg", "mp3", "mp3"), "wav": ("audio/wav", "wav", "pcm
            "flac": ("audio/flac", "flac", "flac")}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _patient(stack_env) -> Iterator[None]:
-    """Synchronous calls outwait jobs other tests left queued on the suite's one worker."""
-    from shared.settings import reset_settings
-
-    os.environ["ATELIER_SYNC_WAIT_SECONDS"] = "600"
-    reset_settings()
-    yield
-    os.environ.pop("ATELIER_SYNC_WAIT_SECONDS", None)
-    reset_settings()
-
-
 @pytest.fixture(scope="module")
 def caller(stack_env) -> Caller:
     return create_account_with_key(plan="professional", credits=1000)
-
-
-@pytest.fixture
-def sdk(live_server, caller) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=f"{live_server}/v1", api_key=caller.key, max_retries=0, timeout=600) as c:
-        yield c
 
 
 def _duration(data: bytes) -> tuple[float, str, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterator
 
 import httpx
 import openai
@@ -13,20 +12,8 @@ import pytest
 
 from tests.support import Caller, create_account_with_key, ledger_sum, wait_for_job
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("patient_sync_wait")]
 SPOKEN = "One two three four five."
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _patient(stack_env) -> Iterator[None]:
-    """Synchronous calls outwait jobs other tests left queued on the suite's one worker."""
-    from shared.settings import reset_settings
-
-    os.environ["ATELIER_SYNC_WAIT_SECONDS"] = "600"
-    reset_settings()
-    yield
-    os.environ.pop("ATELIER_SYNC_WAIT_SECONDS", None)
-    reset_settings()
 
 
 @pytest.fixture(scope="module")
@@ -46,12 +33,6 @@ def speech(client, celery_worker, caller) -> bytes:
                          follow_redirects=True)
     assert content.status_code == 200
     return content.content
-
-
-@pytest.fixture
-def sdk(live_server, caller) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=f"{live_server}/v1", api_key=caller.key, max_retries=0, timeout=600) as c:
-        yield c
 
 
 def _create(sdk: openai.OpenAI, speech: bytes, **kwargs):

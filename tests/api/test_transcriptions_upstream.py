@@ -47,12 +47,6 @@ def caller(upstreams) -> Caller:
     return create_account_with_key(plan="professional", credits=100)
 
 
-@pytest.fixture
-def sdk(live_server, caller) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=f"{live_server}/v1", api_key=caller.key, max_retries=0, timeout=600) as c:
-        yield c
-
-
 SPEECH = wav_bytes(seconds=2.0)
 
 

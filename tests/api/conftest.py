@@ -1,0 +1,28 @@
+"""Fixtures of the OpenAI-compatible endpoint tests: the official SDK against the live server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import openai
+import pytest
+
+
+@pytest.fixture(scope="module")
+def patient_sync_wait(stack_env) -> Iterator[None]:
+    """Synchronous calls outwait jobs other tests left queued on the suite's one worker."""
+    from shared.settings import reset_settings
+
+    os.environ["ATELIER_SYNC_WAIT_SECONDS"] = "600"
+    reset_settings()
+    yield
+    os.environ.pop("ATELIER_SYNC_WAIT_SECONDS", None)
+    reset_settings()
+
+
+@pytest.fixture
+def sdk(live_server, caller) -> Iterator[openai.OpenAI]:
+    """The SDK as the module's ``caller`` (each module defines whose key it uses)."""
+    with openai.OpenAI(base_url=f"{live_server}/v1", api_key=caller.key, max_retries=0, timeout=600) as c:
+        yield c
