@@ -18,7 +18,7 @@ SPOKEN = "One two three four five."
 
 @pytest.fixture(scope="module")
 def caller(stack_env) -> Caller:
-    return create_account_with_key(credits=100)
+    return create_account_with_key(plan="professional", credits=100)  # 120 a minute: it makes over 30
 
 
 @pytest.fixture(scope="module")
