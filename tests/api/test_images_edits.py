@@ -21,7 +21,7 @@ BOX = (100, 80, 300, 220)  # left, top, right, bottom: the transparent part of t
 
 @pytest.fixture(scope="module")
 def caller(stack_env) -> Caller:
-    return create_account_with_key(credits=100)
+    return create_account_with_key(plan="professional", credits=100)  # 120 requests a minute
 
 
 def photo(size: tuple[int, int] = (600, 400)) -> bytes:

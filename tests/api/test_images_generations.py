@@ -29,7 +29,7 @@ def _sync_wait(seconds: str) -> None:
 
 @pytest.fixture(scope="module")
 def caller(stack_env) -> Caller:
-    return create_account_with_key(credits=200)
+    return create_account_with_key(plan="professional", credits=200)  # 120 requests a minute
 
 
 def fetch_without_key(live_server: str, url: str) -> httpx.Response:
