@@ -132,6 +132,26 @@ async def request_overhead(client: httpx.AsyncClient, key: Key, job_id: str, cou
     return samples
 
 
+async def wake_latency(client: httpx.AsyncClient, store: redis.Redis, publisher: redis.Redis, account_id: str,
+                       waiters: int) -> tuple[list[float], tuple[int, int], tuple[int, int]]:
+    """Each job completed and published one at a time while the others keep waiting: its wake
+    latency; and the database connections before and while they wait."""
+    jobs = await asyncio.to_thread(running_jobs, account_id, waiters)
+    waiter_key = await asyncio.to_thread(new_key, account_id)
+    connections_idle = db_connections()
+    async with long_polls(client, store, waiter_key, jobs) as tasks:
+        samples = []
+        for _ in range(5):  # a few samples over half a second: a held connection would show in each
+            samples.append(db_connections())
+            await asyncio.sleep(0.1)
+        connections_waiting = (max(s[0] for s in samples), max(s[1] for s in samples))
+        wake = []
+        for job_id in jobs:
+            [publish_time] = await asyncio.to_thread(complete_and_publish, publisher, [job_id])
+            wake.append(await asyncio.wait_for(tasks[job_id], timeout=10) - publish_time)
+    return wake, connections_idle, connections_waiting
+
+
 async def measure(server: Server, redis_url: str, args: argparse.Namespace) -> Results:
     account_id = await asyncio.to_thread(new_account)
     key = await asyncio.to_thread(new_key, account_id)
@@ -166,19 +186,8 @@ async def measure(server: Server, redis_url: str, args: argparse.Namespace) -> R
         print("measured memory per waiter", file=sys.stderr)
 
         # 2. Wake latency, one event at a time while the others keep waiting, and connections held.
-        jobs = await asyncio.to_thread(running_jobs, account_id, args.waiters)
-        waiter_key = await asyncio.to_thread(new_key, account_id)
-        connections_idle = db_connections()
-        async with long_polls(client, store, waiter_key, jobs) as tasks:
-            samples = []
-            for _ in range(5):  # a few samples over half a second: a held connection would show in each
-                samples.append(db_connections())
-                await asyncio.sleep(0.1)
-            connections_waiting = (max(s[0] for s in samples), max(s[1] for s in samples))
-            wake = []
-            for job_id in jobs:
-                [publish_time] = await asyncio.to_thread(complete_and_publish, publisher, [job_id])
-                wake.append(await asyncio.wait_for(tasks[job_id], timeout=10) - publish_time)
+        wake, connections_idle, connections_waiting = await wake_latency(client, store, publisher, account_id,
+                                                                         args.waiters)
         print("measured wake latency", file=sys.stderr)
     store.close()
     publisher.close()
