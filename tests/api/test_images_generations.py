@@ -153,7 +153,10 @@ def test_async_answers_202_with_the_job_at_once(sdk, client, caller, celery_work
 def test_a_call_still_running_at_the_wait_limit_answers_202(sdk, client, caller, celery_worker):
     _sync_wait("0.2")
     try:
-        raw = sdk.images.with_raw_response.generate(prompt=PROMPT, size="1024x1024", quality="hd")
+        # Four hd pictures enlarged 4x: about 3 s of rendering on an idle machine (one hd picture
+        # alone took 0.3 s, too close to the 0.2 s wait).
+        raw = sdk.images.with_raw_response.generate(prompt=PROMPT, size="1024x1024", quality="hd", n=4,
+                                                    extra_body={"upscale": "4x"})
     finally:
         _sync_wait("600")
     assert raw.status_code == 202
