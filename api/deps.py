@@ -4,15 +4,13 @@ cookies), rate limiting, and the credit headers of every authenticated response.
 from __future__ import annotations
 
 from contextlib import closing
-from inspect import iscoroutinefunction
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
-from fastapi.dependencies.models import Dependant
 from fastapi.security import APIKeyCookie, APIKeyHeader, APIKeyQuery, HTTPBearer
 from sqlalchemy.orm import Session
 
-from api.transaction import Tx, credit_headers, read_only_transaction, request_transaction
+from api.transaction import Tx, credit_headers
 from shared import logs, ratelimit
 from shared.accounts import Principal, authenticate
 from shared.catalog import Catalog, get_catalog
@@ -72,14 +70,11 @@ SESSION_COOKIE = APIKeyCookie(name=sessions.COOKIE, auto_error=False,
                               description="A person's session (needs X-CSRF-Token on changes)")
 
 
-def get_principal(request: Request, tx: Tx, _b: Annotated[object, Security(BEARER)] = None,
+def get_principal(request: Request, _b: Annotated[object, Security(BEARER)] = None,
                   _h: Annotated[object, Security(API_KEY_HEADER)] = None,
                   _q: Annotated[object, Security(API_KEY_QUERY)] = None,
                   _c: Annotated[object, Security(SESSION_COOKIE)] = None) -> Principal:
-    """Authenticate on a connection given back at once (see ``_authenticate``); a route that only
-    reads gets its request transaction switched to autocommit first."""
-    if transaction_use(request.scope.get("route")) == READ_ONLY:
-        tx.read_only()
+    """Authenticate on a connection given back at once (see ``_authenticate``), then rate limit."""
     principal = _authenticate(request)
     logs.bind(account_id=principal.account_id)
     request.state.principal = principal
@@ -95,43 +90,6 @@ def get_principal(request: Request, tx: Tx, _b: Annotated[object, Security(BEARE
             headers={"Retry-After": str(state.retry_after)},
         )
     return principal
-
-
-SHARED, READ_ONLY = "shared", "read-only"
-#: id(route) → (route, answer): routes live as long as their app, and are not hashable.
-_TRANSACTION_USE: dict[int, tuple[object, str | None]] = {}
-
-
-def transaction_use(route: object) -> str | None:
-    """How the route uses the request transaction, if it does (found once per route): a sync route
-    through any of its dependencies (``DB``, ``Tx``); an ``async`` route, which may await the client
-    or an event while authentication's transaction would stay open, only by declaring ``Tx`` or
-    ``ReadTx`` itself (and ending it before it waits). ``READ_ONLY`` for ``ReadTx``."""
-    known = _TRANSACTION_USE.get(id(route))
-    if known is None or known[0] is not route:
-        dependant = getattr(route, "dependant", None)
-        known = _TRANSACTION_USE[id(route)] = (route, None if dependant is None else _use(dependant))
-    return known[1]
-
-
-def _use(dependant: Dependant) -> str | None:
-    direct = {sub.call for sub in dependant.dependencies}
-    if read_only_transaction in direct:
-        return READ_ONLY
-    if request_transaction in direct:
-        return SHARED
-    if dependant.call is not None and iscoroutinefunction(dependant.call):
-        return None
-    return SHARED if _needs_transaction(dependant) else None
-
-
-def _needs_transaction(dependant: Dependant) -> bool:
-    for sub in dependant.dependencies:
-        if sub.call is get_principal:
-            continue
-        if sub.call in (get_db, request_transaction, read_only_transaction) or _needs_transaction(sub):
-            return True
-    return False
 
 
 def get_person(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:

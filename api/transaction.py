@@ -111,5 +111,5 @@ async def read_only_transaction(tx: Tx) -> RequestTransaction:
     return tx
 
 
-#: The request's session for a route that only reads (authentication switches it before its read).
+#: The request's session for a route that only reads (autocommit from its first statement).
 ReadTx = Annotated[RequestTransaction, Depends(read_only_transaction)]
