@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -53,3 +54,15 @@ def ledger_sum(account_id: str) -> tuple[int, int]:
                                .where(LedgerEntry.account_id == account_id))
         balance = session.get(Account, account_id).balance  # type: ignore[union-attr]
         return int(total or 0), int(balance)
+
+
+def set_sync_wait(seconds: str | None) -> None:
+    """How long synchronous compatible calls wait for their job (``ATELIER_SYNC_WAIT_SECONDS``);
+    ``None`` restores the default."""
+    from shared.settings import reset_settings
+
+    if seconds is None:
+        os.environ.pop("ATELIER_SYNC_WAIT_SECONDS", None)
+    else:
+        os.environ["ATELIER_SYNC_WAIT_SECONDS"] = seconds
+    reset_settings()

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import openai
 import pytest
 
+from tests.support import set_sync_wait
+
 
 @pytest.fixture(scope="module")
 def patient_sync_wait(stack_env) -> Iterator[None]:
     """Synchronous calls outwait jobs other tests left queued on the suite's one worker."""
-    from shared.settings import reset_settings
-
-    os.environ["ATELIER_SYNC_WAIT_SECONDS"] = "600"
-    reset_settings()
+    set_sync_wait("600")
     yield
-    os.environ.pop("ATELIER_SYNC_WAIT_SECONDS", None)
-    reset_settings()
+    set_sync_wait(None)
 
 
 @pytest.fixture

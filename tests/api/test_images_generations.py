@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 from urllib.parse import urlsplit
 
 import httpx
@@ -14,17 +13,10 @@ import openai
 import pytest
 from PIL import Image
 
-from tests.support import Caller, create_account_with_key, ledger_sum, wait_for_job
+from tests.support import Caller, create_account_with_key, ledger_sum, set_sync_wait, wait_for_job
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("patient_sync_wait")]
 PROMPT = "a mountain lake at sunset"
-
-
-def _sync_wait(seconds: str) -> None:
-    from shared.settings import reset_settings
-
-    os.environ["ATELIER_SYNC_WAIT_SECONDS"] = seconds
-    reset_settings()
 
 
 @pytest.fixture(scope="module")
@@ -151,14 +143,14 @@ def test_async_answers_202_with_the_job_at_once(sdk, client, caller, celery_work
 
 
 def test_a_call_still_running_at_the_wait_limit_answers_202(sdk, client, caller, celery_worker):
-    _sync_wait("0.2")
+    set_sync_wait("0.2")
     try:
         # Four hd pictures enlarged 4x: about 3 s of rendering on an idle machine (one hd picture
         # alone took 0.3 s, too close to the 0.2 s wait).
         raw = sdk.images.with_raw_response.generate(prompt=PROMPT, size="1024x1024", quality="hd", n=4,
                                                     extra_body={"upscale": "4x"})
     finally:
-        _sync_wait("600")
+        set_sync_wait("600")
     assert raw.status_code == 202
     accepted = raw.http_response.json()
     assert accepted["status"] in ("queued", "running")

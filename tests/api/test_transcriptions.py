@@ -4,13 +4,12 @@ synthesised itself (an ``audio`` job, espeak-ng) comes back as its words, in eve
 from __future__ import annotations
 
 import base64
-import os
 
 import httpx
 import openai
 import pytest
 
-from tests.support import Caller, create_account_with_key, ledger_sum, wait_for_job
+from tests.support import Caller, create_account_with_key, ledger_sum, set_sync_wait, wait_for_job
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("patient_sync_wait")]
 SPOKEN = "One two three four five."
@@ -89,13 +88,6 @@ def test_an_unknown_model_and_an_account_that_cannot_pay(live_server, sdk, speec
     assert no_credits.value.status_code == 402
 
 
-def _sync_wait(seconds: str) -> None:
-    from shared.settings import reset_settings
-
-    os.environ["ATELIER_SYNC_WAIT_SECONDS"] = seconds
-    reset_settings()
-
-
 def _accepted(raw) -> dict:
     """The short job shape of a 202, with its Location and X-Atelier-Job-Id."""
     assert raw.status_code == 202
@@ -119,12 +111,12 @@ def test_async_answers_202_with_the_job_at_once_then_the_job_completes(sdk, spee
 
 
 def test_a_call_still_running_at_a_short_sync_wait_answers_202(sdk, speech, client, caller, celery_worker):
-    _sync_wait("0.2")
+    set_sync_wait("0.2")
     try:
         raw = sdk.audio.transcriptions.with_raw_response.create(model="local/transcribe-1",
                                                                 file=("speech.wav", speech, "audio/wav"))
     finally:
-        _sync_wait("600")
+        set_sync_wait("600")
     job = wait_for_job(client, caller, _accepted(raw)["id"], timeout=600)
     assert job["status"] == "completed"
 
