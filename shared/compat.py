@@ -85,9 +85,14 @@ def renamed(error: AtelierError, names: Mapping[str, str]) -> AtelierError:
     return error
 
 
+def unix_seconds(iso: str) -> int:
+    """An ISO 8601 time of a view (``…Z``) in Unix seconds, as OpenAI's objects give times."""
+    return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp())
+
+
 def created(view: Mapping[str, Any]) -> int:
     """The job's creation time in Unix seconds (OpenAI's ``created``)."""
-    return int(datetime.fromisoformat(str(view["created_at"]).replace("Z", "+00:00")).timestamp())
+    return unix_seconds(str(view["created_at"]))
 
 
 def accepted(view: Mapping[str, Any]) -> dict[str, Any]:

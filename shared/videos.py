@@ -116,7 +116,7 @@ class VideoCreate(BaseModel):
 # -- the Video object ---------------------------------------------------------------------------
 
 def _unix(value: str | None) -> int | None:
-    return compat.created({"created_at": value}) if value else None
+    return compat.unix_seconds(value) if value else None
 
 
 def _seconds(view: dict[str, Any], video: dict[str, Any] | None) -> str:
