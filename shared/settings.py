@@ -97,8 +97,11 @@ class Settings(BaseSettings):
     relay_connect_timeout_seconds: float = 10.0
 
     #: Per process; every prefork worker child is a process, so keep the sum under the server's
-    #: ``max_connections``.
-    db_pool_size: int = 5
+    #: ``max_connections``. Connections are opened on demand, so a worker child holds the two or
+    #: three it uses; the size is for the API, whose worker threads (40) serve requests at once:
+    #: with 5 kept, 16 concurrent clients made the pool close and reopen a connection (a
+    #: PostgreSQL backend each) for one GET in four (docs/performance.md).
+    db_pool_size: int = 20
     db_max_overflow: int = 10
 
     log_level: str = "INFO"

@@ -56,7 +56,11 @@ def producer() -> Celery:
 
 class Bare:
     def __init__(self) -> None:
-        self.engine: Engine = create_engine(os.environ["ATELIER_DATABASE_URL"], pool_size=5, max_overflow=10)
+        from shared.settings import get_settings
+
+        settings = get_settings()  # the same pool as the API's: the comparison is of code, not of pool sizes
+        self.engine: Engine = create_engine(os.environ["ATELIER_DATABASE_URL"], pool_size=settings.db_pool_size,
+                                            max_overflow=settings.db_max_overflow)
         self.jobs = Table("jobs", MetaData(), autoload_with=self.engine)
         with self.engine.connect() as conn:
             template = conn.execute(select(self.jobs).where(self.jobs.c.id == os.environ["BENCH_TEMPLATE_JOB"]))
