@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.encoders import jsonable_encoder
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.schemas import Error
 
@@ -56,12 +59,34 @@ def _fix_responses(schema: dict[str, Any]) -> None:
         components.pop(name, None)
 
 
+def _calls(dependant: Dependant, wanted: frozenset[Any]) -> bool:
+    return any(d.call in wanted or _calls(d, wanted) for d in dependant.dependencies)
+
+
+def _declare_credentials(app: FastAPI, schema: dict[str, Any]) -> None:
+    """Every route that authenticates lists the credentials it accepts, as FastAPI would had they
+    been route dependencies (they are read by ``api.deps.api_key_from`` instead)."""
+    from api.deps import CREDENTIALS, get_principal
+    from api.routers.assets import content_owner
+
+    authenticates = frozenset({get_principal, content_owner})
+    security: list[dict[str, list[str]]] = [{scheme.scheme_name: []} for scheme in CREDENTIALS]
+    for route in iter_route_contexts(app.routes):  # as get_openapi walks them (routers included)
+        if isinstance(route.original_route, APIRoute) and route.include_in_schema \
+                and _calls(route.dependant, authenticates):
+            for method in route.methods or ():
+                schema["paths"][route.path_format][method.lower()]["security"] = security
+    schema.setdefault("components", {})["securitySchemes"] = {
+        scheme.scheme_name: jsonable_encoder(scheme.model, by_alias=True, exclude_none=True) for scheme in CREDENTIALS}
+
+
 def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description,
                                  routes=app.routes)
             _fix_responses(schema)
+            _declare_credentials(app, schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

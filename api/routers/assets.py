@@ -5,16 +5,15 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Security
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from api import uploads
-from api.deps import API_KEY_HEADER, API_KEY_QUERY, BEARER, DB, AppSettings, Auth, StorageDep, get_principal
+from api.deps import DB, AppSettings, Auth, StorageDep, get_principal
 from api.idempotent import answer
 from api.openapi import AUTHENTICATED, errors
 from api.schemas import Asset, AssetKind, Page, page
-from api.transaction import Tx
 from shared import assets, idempotency, signed
 from shared.db.models import Asset as AssetRow
 from shared.db.session import session_scope
@@ -91,18 +90,16 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
-def content_owner(request: Request, asset_id: str, tx: Tx, expires: int | None = None,
-                  signature: Annotated[str | None, Query(max_length=128)] = None,
-                  _b: Annotated[object, Security(BEARER)] = None,
-                  _h: Annotated[object, Security(API_KEY_HEADER)] = None,
-                  _q: Annotated[object, Security(API_KEY_QUERY)] = None) -> str | None:
+def content_owner(request: Request, asset_id: str, expires: int | None = None,
+                  signature: Annotated[str | None, Query(max_length=128)] = None) -> str | None:
     """The account allowed to read: the caller's, or None for a valid signed URL (the short-lived
-    links handed to upstream providers, which cannot send our API key)."""
+    links handed to upstream providers, which cannot send our API key). The OpenAPI document
+    lists the credentials (``api.openapi.AUTHENTICATES``)."""
     if expires is not None and signature is not None:
         if not signed.verify_asset(get_settings(), asset_id, expires, signature):
             raise Unauthenticated("The signed URL is invalid or has expired.")
         return None
-    return get_principal(request, tx).account_id
+    return get_principal(request).account_id
 
 
 _MEDIA = {"schema": {"type": "string", "format": "binary"}}
