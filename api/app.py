@@ -9,8 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from api import errors, openapi
-from api.limits import RequestLimits
-from api.middleware import ResponseHeaders, install_log_redaction
+from api.middleware import install_log_redaction
 from api.request_context import RequestContext
 from api.routers import (
     account,
@@ -63,10 +62,8 @@ def create_app() -> FastAPI:
     )
     errors.install(app)
     openapi.install(app)
-    # Last added runs first: headers and metrics wrap the limits, so refusals get them too.
-    app.add_middleware(RequestLimits)
-    app.add_middleware(ResponseHeaders)
-    app.add_middleware(RequestContext)  # outermost: every line of the request carries its id
+    # The one layer: request id, limits, response headers, timing (refusals get them too).
+    app.add_middleware(RequestContext)
     for module in (ops, auth, account, plans, usage, keys, assets, jobs, models, providers, chat, audio,
                    generations, videos, images, speech):
         app.include_router(module.router)

@@ -1,4 +1,4 @@
-"""Request limits enforced before any body is read (an ASGI layer, outermost but one).
+"""Request limits enforced before any body is read (by the one ASGI layer, ``api/request_context.py``).
 
 * A path or query string carrying NUL or an unpaired surrogate is refused (400) at once.
 * A JSON (or any non-multipart) body over ``max_json_body_bytes`` is refused (413) from its
@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope
 
 from api.errors import BodyTooLarge, render
-from api.middleware import HttpMiddleware
 from shared.errors import PayloadTooLarge, ValidationError
 from shared.settings import Settings, get_settings
 from shared.text import problem
@@ -42,19 +41,16 @@ def _bad_text(scope: Scope) -> ValidationError | None:
     return None
 
 
-class RequestLimits(HttpMiddleware):
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        bad = _bad_text(scope)
-        if bad is not None:
-            await render(bad)(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or [])
-        limit = body_limit(get_settings(), headers.get(b"content-type", b"").decode("latin-1").lower())
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await render(_too_large(limit))(scope, receive, send)
-            return
-        await self.app(scope, _counting(receive, limit), send)
+def admit(scope: Scope, headers: dict[bytes, bytes], receive: Receive) -> tuple[ASGIApp | None, Receive]:
+    """(the refusal to answer instead, or None; ``receive`` cut off past the body's limit)."""
+    bad = _bad_text(scope)
+    if bad is not None:
+        return render(bad), receive
+    limit = body_limit(get_settings(), headers.get(b"content-type", b"").decode("latin-1").lower())
+    declared = headers.get(b"content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return render(_too_large(limit)), receive
+    return None, _counting(receive, limit)
 
 
 def _too_large(limit: int) -> PayloadTooLarge:

@@ -1,4 +1,5 @@
-"""Pure ASGI middleware (no response buffering, so SSE streams pass straight through)."""
+"""Request metrics and the redaction of credentials from log lines (used by the one ASGI layer,
+``api/request_context.py``, and the log set-up)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from prometheus_client import Counter, Histogram
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter("atelier_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("atelier_http_request_seconds", "HTTP request latency", ["method", "route"])
@@ -31,40 +31,6 @@ def observe(method: str, route: str, status: int, seconds: float) -> None:
                                                       LATENCY.labels(method, route))
     children[0].inc()
     children[1].observe(seconds)
-
-
-class HttpMiddleware:
-    """An ASGI middleware for HTTP requests; lifespan and other scopes pass straight through."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        await self.handle(scope, receive, send)
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raise NotImplementedError
-
-
-class ResponseHeaders(HttpMiddleware):
-    """Adds headers a dependency left in ``request.state.response_headers`` (rate-limit headers)
-    to whatever response is sent, error responses included."""
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                extra: dict[str, str] = scope.get("state", {}).get("response_headers") or {}
-                headers = list(message.get("headers", []))
-                headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
-                # Content is served with its sniffed type; browsers must not guess another.
-                headers.append((b"x-content-type-options", b"nosniff"))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 #: Query parameters that carry credentials (compared after percent-decoding, case-insensitively).
