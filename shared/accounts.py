@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Integer, bindparam, func, literal_column, select
+from sqlalchemy import ColumnElement, Connection, Integer, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from shared.credits import ledger
@@ -125,14 +125,18 @@ _KEY_LOOKUP = (
 )
 
 
-def authenticate(session: Session, raw_key: str | None) -> Principal:
+def authenticate(db: Session | Connection, raw_key: str | None) -> Principal:
+    """The key's principal, read in one statement. ``db`` may be a bare connection (the request
+    path's: no session to build), and the statement runs as Core either way (no ORM compile step,
+    a fifth of the check's CPU)."""
     if not raw_key:
         raise Unauthenticated("An API key is required (Authorization: Bearer at_live_…).")
     match = _KEY_RE.match(raw_key.strip())
     if not match:
         raise Unauthenticated("The API key is malformed.")
     key_id, secret = match.groups()
-    row = session.execute(_KEY_LOOKUP, {"key_id": key_id}).one_or_none()
+    connection = db.connection() if isinstance(db, Session) else db
+    row = connection.execute(_KEY_LOOKUP, {"key_id": key_id}).one_or_none()
     if row is None or not hmac.compare_digest(row[1], _hash(secret)):
         raise Unauthenticated("The API key is not valid.")
     account_id, _, revoked_at, limit, capacity = row
