@@ -77,7 +77,7 @@ def store_outputs(job: ClaimedJob, outputs: Sequence[Output]) -> list[Asset]:
             if out.kind not in produces:
                 raise GenerationFailed(f"the provider returned {out.kind} output; {job.mode} produces "
                                        f"{' or '.join(produces)}")
-            info = probe(out.path, out.kind, content_type=out.content_type)
+            info = out.known or probe(out.path, out.kind, content_type=out.content_type)
             asset_id = new_id("ast")
             filename = f"{job.id}-{index}.{EXTENSIONS.get(out.content_type, 'bin')}"
             key = storage_key(job.account_id, asset_id, filename)

@@ -12,6 +12,7 @@ from tests.providers.local_support import (
     generate,
     image_input,
 )
+from shared.media.probe import probe
 from workers.providers.base import GenerationFailed
 
 # text_to_image -----------------------------------------------------------------------------------
@@ -28,6 +29,21 @@ def test_text_to_image_writes_n_pngs_of_the_requested_size(tmp_path: Path) -> No
     wide = generate(tmp_path / "wide", "text_to_image", "city skyline", {"n": 1, "size": "1792x1024", "seed": 1})
     with Image.open(wide[0].path) as image:
         assert image.size == (1792, 1024)
+
+
+def test_rendered_images_state_what_a_full_probe_measures(tmp_path: Path) -> None:
+    """The worker stores the renderer's own images without decoding them again (``Output.known``):
+    what the renderer states must be exactly what probing and decoding the file finds."""
+    outputs = generate(tmp_path / "t", "text_to_image", "harbour at dusk",
+                       {"n": 2, "size": "1024x1792", "seed": 2, "upscale": "2x"})
+    source = tmp_path / "source.png"
+    Image.new("RGB", (640, 480), (40, 90, 160)).save(source)
+    outputs += generate(tmp_path / "i", "image_to_image", "watercolour", {"n": 1, "strength": 0.5},
+                        inputs={"image": image_input(source)})
+    for output in outputs:
+        assert output.known is not None
+        assert output.known == probe(output.path, "image")
+    assert outputs[0].known.width == 2048
 
 
 def test_text_to_image_is_deterministic_per_prompt_and_seed(tmp_path: Path) -> None:

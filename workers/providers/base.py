@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol
 
 from shared.errors import JobAborted, ProviderError
 from shared.jobs.modes import Mode
+from shared.media.probe import MediaInfo
 
 __all__ = ["JobAborted", "ProviderError"]  # the error family lives in shared.errors
 
@@ -77,6 +78,10 @@ class Output:
     path: Path
     content_type: str
     kind: Literal["image", "audio", "video", "text"]
+    #: What the provider knows of the file because it encoded it itself from its own pixels (the
+    #: local renderer's images): stored as is. None, as for anything from an upstream: probed and
+    #: decoded in full before it is stored (``workers.runner.store_outputs``).
+    known: MediaInfo | None = None
 
 
 class JobContext(Protocol):

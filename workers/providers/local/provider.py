@@ -18,7 +18,7 @@ from .animation import render_animation
 from .avatar import render_talking_video
 from .encode import AAC_RATE, AUDIO_TYPES, read_audio, resample, write_audio
 from .finish import Finish, load_mask, masked
-from .image import PNG_LEVEL, SIZES, render_images
+from .image import SIZES, png_output, render_images
 from .inputs import load_image
 from .instruments import RATE as MUSIC_RATE
 from .motion import Framing, animate_picture
@@ -90,10 +90,8 @@ class LocalProvider:
         params = request.params
         finish = Finish(style=params.get("style"), quality=str(params.get("quality") or "standard"),
                         upscale=params.get("upscale"))
-        paths = render_images(request.prompt or "", int(params.get("n", 1)), str(params.get("size", "1024x1024")),
-                              _seed(request), params.get("negative_prompt"), ctx.workdir, _stage(ctx, 0, 100),
-                              finish)
-        return [Output(path, "image/png", "image") for path in paths]
+        return render_images(request.prompt or "", int(params.get("n", 1)), str(params.get("size", "1024x1024")),
+                             _seed(request), params.get("negative_prompt"), ctx.workdir, _stage(ctx, 0, 100), finish)
 
     def _image_to_image(self, request: GenerationRequest, ctx: JobContext) -> list[Output]:
         picture = load_image(_input(request, "image"), longest=1024, shortest_long_side=512)
@@ -110,9 +108,7 @@ class LocalProvider:
             result = restyle(picture, request.prompt or "", strength, _seed(request) + i)
             if change is not None:
                 result = masked(picture, result, change)
-            path = ctx.workdir / f"image_{i + 1}.png"
-            result.save(path, format="PNG", compress_level=PNG_LEVEL)
-            outputs.append(Output(path, "image/png", "image"))
+            outputs.append(png_output(result, ctx.workdir / f"image_{i + 1}.png"))
             ctx.progress(10 + 85 * (i + 1) / count)
         return outputs
 
