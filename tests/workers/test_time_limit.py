@@ -55,8 +55,11 @@ def prefork_worker(stack_env, monkeypatch, tmp_path) -> Iterator[None]:
 def test_a_job_over_its_modes_time_limit_fails_as_timeout_and_releases_its_hold(client, make_account,
                                                                                 prefork_worker):
     caller = make_account(credits=500)
+    # The longest local render (10 s of 1080p at 30 fps): an idle machine rendered 720p at 24 fps
+    # within the 6 s limit.
     response = client.post("/v1/jobs", json={"mode": "text_to_video", "prompt": "a long slow pan over hills",
-                                             "duration_seconds": 10}, headers=caller.headers)
+                                             "duration_seconds": 10, "resolution": "1080p", "fps": 30},
+                           headers=caller.headers)
     assert response.status_code == 202, response.text
     assert response.json()["estimated_credits"] == 220
     done = wait_for_job(client, caller, response.json()["id"], timeout=120)
