@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
 from shared.credits import daily
@@ -36,16 +36,23 @@ CAPACITY_SQL = (
 
 
 def _record(session: Session, account_id: str, kind: str, amount: int, held_change: int,
-            balance_after: int, held_after: int, *, job_id: str | None = None, request_id: str | None = None,
-            reason: str | None = None, details: dict[str, Any] | None = None,
-            api_key_id: str | None = None) -> None:
+            balance_after: int, held_after: int, **origin: Any) -> None:
+    _write(session, _entry(account_id, kind, amount, held_change, balance_after, held_after, **origin))
+
+
+def _entry(account_id: str, kind: str, amount: int, held_change: int, balance_after: int, held_after: int, *,
+           job_id: str | None = None, request_id: str | None = None, reason: str | None = None,
+           details: dict[str, Any] | None = None, api_key_id: str | None = None) -> dict[str, Any]:
+    return {"account_id": account_id, "job_id": job_id, "request_id": request_id, "api_key_id": api_key_id,
+            "kind": kind, "amount": amount, "held_change": held_change, "balance_after": balance_after,
+            "held_after": held_after, "reason": reason, "details": details}
+
+
+def _write(session: Session, *entries: dict[str, Any]) -> None:
+    """Ledger rows, in order, in one statement: a plain INSERT (no ORM object: nothing reads the
+    rows back), sent now, in statement order."""
     session.info.pop(_CAPACITY_AFTER_HOLD, None)  # every balance or hold change goes through here
-    # A plain INSERT (no ORM object: nothing reads the row back), sent now, in statement order.
-    session.execute(_INSERT_ENTRY, {
-        "account_id": account_id, "job_id": job_id, "request_id": request_id, "api_key_id": api_key_id,
-        "kind": kind, "amount": amount, "held_change": held_change, "balance_after": balance_after,
-        "held_after": held_after, "reason": reason, "details": details,
-    })
+    session.execute(_INSERT_ENTRY, list(entries) if len(entries) > 1 else entries[0])
 
 
 _INSERT_ENTRY = insert(LedgerEntry.metadata.tables[LedgerEntry.__tablename__])
@@ -187,6 +194,10 @@ class Settlement:
     shortfall: int
 
 
+# FOR NO KEY UPDATE (see ``settle``); built once, like the hold's statements.
+_ACCOUNT_TO_SETTLE = select(Account).where(Account.id == bindparam("account_id")).with_for_update(key_share=True)
+
+
 def settle(session: Session, account_id: str, job_id: str | None, held: int, price: int,
            breakdown: list[dict[str, Any]], *, request_id: str | None = None,
            details: dict[str, Any] | None = None, api_key_id: str | None = None) -> Settlement:
@@ -200,9 +211,7 @@ def settle(session: Session, account_id: str, job_id: str | None, held: int, pri
     """
     # FOR NO KEY UPDATE: it does not conflict with the key-share locks that inserts referencing
     # the account (assets, ledger rows) take, so two completions of one account queue, never deadlock.
-    account = session.execute(
-        select(Account).where(Account.id == account_id).with_for_update(key_share=True)
-    ).scalar_one()
+    account = session.execute(_ACCOUNT_TO_SETTLE, {"account_id": account_id}).scalar_one()
     plan = account.plan
     overage = plan.overage_limit_credits if plan.overage_enabled else 0
     capacity_after_release = account.balance - (account.held - held) + overage
@@ -215,17 +224,17 @@ def settle(session: Session, account_id: str, job_id: str | None, held: int, pri
     job, key_id, day = _origin(session, job_id, api_key_id)
     daily.adjust(session, account_id, key_id, charged - held, day)
     usage = {"mode": job.mode, "model": job.model} if job else {}
-    if held:
-        _record(session, account_id, "release", 0, -held, balance_before, account.held, job_id=job_id,
-                request_id=request_id, reason="settled", api_key_id=key_id)
-    _record(session, account_id, "charge", -charged, 0, account.balance, account.held, job_id=job_id,
-            request_id=request_id, details={**usage, **(details or {}), "breakdown": breakdown, "price": price},
-            api_key_id=key_id)
+    entries = [_entry(account_id, "release", 0, -held, balance_before, account.held, job_id=job_id,
+                      request_id=request_id, reason="settled", api_key_id=key_id)] if held else []
+    entries.append(_entry(account_id, "charge", -charged, 0, account.balance, account.held, job_id=job_id,
+                          request_id=request_id, api_key_id=key_id,
+                          details={**usage, **(details or {}), "breakdown": breakdown, "price": price}))
     if shortfall:
-        _record(session, account_id, "shortfall", 0, 0, account.balance, account.held, job_id=job_id,
-                request_id=request_id,
-                reason="price exceeded the hold and the available balance",
-                details={"price": price, "charged": charged, "shortfall": shortfall}, api_key_id=key_id)
+        entries.append(_entry(account_id, "shortfall", 0, 0, account.balance, account.held, job_id=job_id,
+                              request_id=request_id, reason="price exceeded the hold and the available balance",
+                              details={"price": price, "charged": charged, "shortfall": shortfall},
+                              api_key_id=key_id))
+    _write(session, *entries)  # one statement for the release, the charge and any shortfall
     from shared.people import alerts  # imported here: alerts reach the webhook outbox, which needs accounts
 
     alerts.check(session, account)

@@ -94,6 +94,8 @@ def test_completion_reads_neither_the_results_nor_the_job_again(make_account, mo
     reads = [s for s in sent if s.startswith("SELECT")]
     assert [s.split(" FROM ")[1].split()[0] for s in reads] == ["jobs", "accounts"]  # the two row locks
     assert all(s.endswith(("FOR UPDATE", "FOR NO KEY UPDATE")) for s in reads)
+    # The hold's release and the charge are one INSERT; six statements in all.
+    assert [s for s in sent if s.startswith("INSERT INTO credit_ledger")] == [sent[3]] and len(sent) == 6
     with session_scope() as session:
         view = job_view(session.get(Job, job_id), get_settings().base_url)
     assert view["status"] == "completed" and [a["id"] for a in view["result"]["assets"]] == [result.id]
