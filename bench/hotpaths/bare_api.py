@@ -10,6 +10,13 @@ whatever the columns are called).
 - ``GET /jobs/{id}``: bearer-key lookup + SELECT by primary key (P2).
 - ``POST /enqueue``: INSERT + ``apply_async`` of a bare Celery task (P3).
 - ``GET /wait/{id}``: wait for a Redis pub/sub message, fanned out in asyncio (P4, P5).
+- ``POST /floor/jobs`` and ``GET /floor/jobs/{id}``: the least any implementation of the contract
+  must do per request, written as plainly as the baselines (P1/P2 floors, for reading the goals):
+  the bare read plus the per-key rate limit in Redis (``shared.ratelimit.hit``, as the API calls
+  it) and one access-log line; the POST also holds a credit (the account's guarded UPDATE and a
+  ledger row) in the INSERT's transaction and sends the job's Celery task. Not included, so a
+  floor is a lower bound: request validation beyond three fields, idempotency, job events, the
+  response headers and the job's full view.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 import secrets
@@ -30,9 +38,11 @@ import redis.asyncio as aioredis
 from celery import Celery
 from fastapi import FastAPI, Header, HTTPException
 from pydantic import BaseModel
-from sqlalchemy import Engine, MetaData, Table, create_engine, select, text
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, select, text
 
 BARE_QUEUE = "bench.bare"
+FLOOR_QUEUE = "bench.floor"  # nothing consumes it: P1 runs no worker, as for the API's own sends
+access_log = logging.getLogger("bench.floor.access")
 _KEY_RE = re.compile(r"^at_live_([A-Za-z0-9_-]{12,64})\.([A-Za-z0-9_-]{32,128})$")
 
 
@@ -40,6 +50,14 @@ class JobBody(BaseModel):
     mode: str
     prompt: str
     size: str | None = None
+
+
+def _limit(key_id: str) -> None:
+    from shared.ratelimit import hit
+    from shared.redis_client import get_redis
+
+    if not hit(get_redis(), f"key:{key_id}", 1_000_000).allowed:
+        raise HTTPException(429)
 
 
 def bare_channel() -> str:
@@ -77,21 +95,55 @@ class Bare:
         return {"id": row["id"], "object": "job", "status": "queued", "mode": body.mode}
 
     def read(self, authorization: str | None, job_id: str) -> dict[str, Any]:
+        with self.engine.begin() as conn:
+            account_id, _ = self.key(conn, authorization)
+            return self.job(conn, account_id, job_id)
+
+    def key(self, conn: Connection, authorization: str | None) -> tuple[str, str]:
         match = _KEY_RE.match((authorization or "").removeprefix("Bearer ").strip())
         if not match:
             raise HTTPException(401)
         key_id, secret = match.groups()
-        with self.engine.begin() as conn:
-            key = conn.execute(text("SELECT k.secret_hash, k.account_id, k.revoked_at FROM api_keys k "
-                                    "JOIN accounts a ON a.id = k.account_id WHERE k.id = :id"), {"id": key_id}).first()
-            digest = hashlib.sha256(secret.encode()).hexdigest()
-            if key is None or key.revoked_at is not None or not hmac.compare_digest(key.secret_hash, digest):
-                raise HTTPException(401)
-            job = conn.execute(select(self.jobs).where(self.jobs.c.id == job_id,
-                                                       self.jobs.c.account_id == key.account_id)).first()
+        key = conn.execute(text("SELECT k.secret_hash, k.account_id, k.revoked_at FROM api_keys k "
+                                "JOIN accounts a ON a.id = k.account_id WHERE k.id = :id"), {"id": key_id}).first()
+        digest = hashlib.sha256(secret.encode()).hexdigest()
+        if key is None or key.revoked_at is not None or not hmac.compare_digest(key.secret_hash, digest):
+            raise HTTPException(401)
+        return key.account_id, key_id
+
+    def job(self, conn: Connection, account_id: str, job_id: str) -> dict[str, Any]:
+        job = conn.execute(select(self.jobs).where(self.jobs.c.id == job_id,
+                                                   self.jobs.c.account_id == account_id)).first()
         if job is None:
             raise HTTPException(404)
         return dict(job._mapping)
+
+    def floor_read(self, method: str, authorization: str | None, job_id: str) -> dict[str, Any]:
+        with self.engine.begin() as conn:
+            account_id, key_id = self.key(conn, authorization)
+            _limit(key_id)
+            view = self.job(conn, account_id, job_id)
+        access_log.info("%s %s %d", method, "/floor/jobs/{job_id}", 200)
+        return view
+
+    def floor_create(self, authorization: str | None, body: JobBody) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        row = {**self.template, "id": f"job_{secrets.token_hex(12)}", "status": "queued", "prompt": body.prompt,
+               "created_at": now, "updated_at": now, "started_at": None}
+        with self.engine.begin() as conn:
+            account_id, key_id = self.key(conn, authorization)
+            _limit(key_id)
+            held = conn.execute(text("UPDATE accounts SET held = held + 1 WHERE id = :id AND balance - held >= 1 "
+                                     "RETURNING balance, held"), {"id": account_id}).first()
+            if held is None:
+                raise HTTPException(402)
+            conn.execute(text("INSERT INTO credit_ledger (account_id, job_id, kind, amount, held_change, "
+                              "balance_after, held_after) VALUES (:a, :j, 'hold', 0, 1, :b, :h)"),
+                         {"a": account_id, "j": row["id"], "b": held.balance, "h": held.held})
+            conn.execute(self.jobs.insert().values({**row, "account_id": account_id}))
+        self.celery.send_task("bench.started", args=[row["id"], bare_channel()], queue=FLOOR_QUEUE)
+        access_log.info("%s %s %d", "POST", "/floor/jobs", 202)
+        return {"id": row["id"], "object": "job", "status": "queued", "mode": body.mode}
 
     async def listen(self) -> None:
         client = aioredis.Redis.from_url(os.environ["ATELIER_REDIS_URL"])
@@ -105,6 +157,9 @@ class Bare:
 
 
 def create_app() -> FastAPI:
+    from shared import logs
+
+    logs.configure("json", "INFO")  # the floors' access lines, formatted as the API's are
     bare = Bare()
 
     @asynccontextmanager
@@ -126,6 +181,14 @@ def create_app() -> FastAPI:
     @app.get("/jobs/{job_id}")
     def get_job(job_id: str, authorization: str | None = Header(None)) -> dict[str, Any]:
         return bare.read(authorization, job_id)
+
+    @app.post("/floor/jobs", status_code=202)
+    def floor_create(body: JobBody, authorization: str | None = Header(None)) -> dict[str, Any]:
+        return bare.floor_create(authorization, body)
+
+    @app.get("/floor/jobs/{job_id}")
+    def floor_read(job_id: str, authorization: str | None = Header(None)) -> dict[str, Any]:
+        return bare.floor_read("GET", authorization, job_id)
 
     @app.post("/enqueue", status_code=202)
     def enqueue(body: JobBody) -> dict[str, Any]:
