@@ -45,15 +45,21 @@ def _seconds(start: Any, end: Any) -> float | None:
                .total_seconds())
 
 
+def job_created(mode: str, provider: str, estimated_credits: int) -> None:
+    JOBS.labels(mode, provider, "queued").inc()
+    CREDITS_HELD.labels(mode).inc(estimated_credits)
+
+
 def job_transition(view: dict[str, Any]) -> None:
     """Count a committed job transition from its public view (no database read)."""
     mode, status = view["mode"], view["status"]
     if status == "queued" and view.get("attempts"):
         return  # republished by the sweeper: neither a new job nor a new hold
-    JOBS.labels(mode, view.get("provider") or "", status).inc()
     if status == "queued":
-        CREDITS_HELD.labels(mode).inc(view.get("estimated_credits") or 0)
-    elif status == "running":
+        job_created(mode, view.get("provider") or "", view.get("estimated_credits") or 0)
+        return
+    JOBS.labels(mode, view.get("provider") or "", status).inc()
+    if status == "running":
         wait = _seconds(view.get("created_at"), view.get("started_at"))
         if wait is not None:
             JOB_WAIT.labels(mode).observe(wait)

@@ -83,7 +83,7 @@ def create_job(session: Session, account_id: str, request: JobRequestBase, catal
         session.add(JobInput(job_id=job.id, role=role, asset_id=asset.id))
     session.flush()
     enqueue(session, job)
-    events.transition(session, job)
+    events.created(session, job)
     return job
 
 
