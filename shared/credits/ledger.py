@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from shared.credits import daily
@@ -99,23 +100,38 @@ _ACCOUNT_HOLD = (
     f" OR {daily.used_today('accounts')} + :amount <= {daily.ACCOUNT_LIMIT})"
     f" RETURNING accounts.balance, accounts.held, {CAPACITY_SQL} AS capacity"
 )
-# With a key, one statement (one round trip): the key's counter moves only when the account's
-# update passed; reading that update's output orders the locks account row first, then key row
-# (the order settle uses too). ``key_held`` is false when the key's own limit refused.
+# The hold's ledger row, written by the same statement as the guarded update (one round trip, not
+# two): only when the guard passed, so a refused hold writes nothing.
+_HOLD_ENTRY = (
+    "entry AS (INSERT INTO credit_ledger (account_id, job_id, request_id, api_key_id, kind, amount, held_change,"
+    " balance_after, held_after, details) SELECT :id, :job_id, :request_id, :key_id, 'hold', 0, :amount,"
+    " guarded.balance, guarded.held, :details FROM guarded{also})"
+)
+_ACCOUNT_HOLD_WITH_ENTRY = (
+    f"WITH guarded AS ({_ACCOUNT_HOLD}), {_HOLD_ENTRY.format(also='')} SELECT guarded.* FROM guarded"
+)
+# With a key, still one statement: the key's counter moves only when the account's update passed;
+# reading that update's output orders the locks account row first, then key row (the order settle
+# uses too). ``key_held`` is false when the key's own limit refused (and no ledger row is written).
 _ACCOUNT_AND_KEY_HOLD = (
     f"WITH guarded AS ({_ACCOUNT_HOLD}),"
-    f" counted AS ({daily.KEY_HOLD} AND EXISTS (SELECT FROM guarded) RETURNING api_keys.id)"
+    f" counted AS ({daily.KEY_HOLD} AND EXISTS (SELECT FROM guarded) RETURNING api_keys.id),"
+    f" {_HOLD_ENTRY.format(also=' WHERE EXISTS (SELECT FROM counted)')}"
     " SELECT guarded.*, EXISTS (SELECT FROM counted) AS key_held FROM guarded"
 )
 
 
-_ACCOUNT_HOLD_STATEMENT, _ACCOUNT_AND_KEY_HOLD_STATEMENT = text(_ACCOUNT_HOLD), text(_ACCOUNT_AND_KEY_HOLD)
+_ACCOUNT_HOLD_STATEMENT, _ACCOUNT_AND_KEY_HOLD_STATEMENT = (
+    text(sql).bindparams(bindparam("details", type_=JSONB)) for sql in (_ACCOUNT_HOLD_WITH_ENTRY, _ACCOUNT_AND_KEY_HOLD)
+)
 
 
-def _reserve(session: Session, account_id: str, api_key_id: str | None, amount: int, day: date) -> Any:
-    """The guarded updates: the account's row (balance, held, capacity after), or None when the
+def _reserve(session: Session, account_id: str, api_key_id: str | None, amount: int, day: date,
+             entry: dict[str, Any]) -> Any:
+    """The guarded updates and, if they passed, the hold's ledger row (``entry``: its job or
+    request and details): the account's row (balance, held, capacity after), or None when the
     account cannot pay; raises 429 when the key's daily limit refuses (the caller rolls back)."""
-    params = {"amount": amount, "id": account_id, "today": day, "key_id": api_key_id}
+    params = {"amount": amount, "id": account_id, "today": day, "key_id": api_key_id, **entry}
     if not api_key_id:
         return session.execute(_ACCOUNT_HOLD_STATEMENT, params).one_or_none()
     row = session.execute(_ACCOUNT_AND_KEY_HOLD_STATEMENT, params).one_or_none()
@@ -131,13 +147,14 @@ def hold(session: Session, account_id: str, job_id: str | None, amount: int,
     Returns the spendable credits left (``available`` after the hold, without another query).
 
     ``reserved(spendable)`` is called as soon as the guarded updates passed (the account and key rows
-    are locked by this transaction), before the ledger row is written: a relayed request starts its
-    upstream call then.
+    are locked by this transaction): a relayed request starts its upstream call then.
 
-    Balance, the account's daily limit and the key's are one statement (``_reserve``).
+    Balance, the account's daily limit, the key's and the ledger row are one statement (``_reserve``).
     """
     day = daily.today()
-    row = _reserve(session, account_id, api_key_id, amount, day)
+    session.info.pop(_CAPACITY_AFTER_HOLD, None)  # as for every ledger change (``_write``)
+    row = _reserve(session, account_id, api_key_id, amount, day,
+                   {"job_id": job_id, "request_id": request_id, "details": {"breakdown": breakdown}})
     if row is None:
         refusal = daily.account_refusal(session, account_id, amount, day)
         if refusal is not None:
@@ -149,8 +166,6 @@ def hold(session: Session, account_id: str, job_id: str | None, amount: int,
         )
     if reserved is not None:
         reserved(int(row.capacity))
-    _record(session, account_id, "hold", 0, amount, row.balance, row.held, job_id=job_id,
-            request_id=request_id, details={"breakdown": breakdown}, api_key_id=api_key_id)
     count_for_request(session, amount)
     session.info[_CAPACITY_AFTER_HOLD] = int(row.capacity)
     return int(row.capacity)
