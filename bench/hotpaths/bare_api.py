@@ -182,13 +182,7 @@ def create_app() -> FastAPI:
     def get_job(job_id: str, authorization: str | None = Header(None)) -> dict[str, Any]:
         return bare.read(authorization, job_id)
 
-    @app.post("/floor/jobs", status_code=202)
-    def floor_create(body: JobBody, authorization: str | None = Header(None)) -> dict[str, Any]:
-        return bare.floor_create(authorization, body)
-
-    @app.get("/floor/jobs/{job_id}")
-    def floor_read(job_id: str, authorization: str | None = Header(None)) -> dict[str, Any]:
-        return bare.floor_read("GET", authorization, job_id)
+    _floor_routes(app, bare)
 
     @app.post("/enqueue", status_code=202)
     def enqueue(body: JobBody) -> dict[str, Any]:
@@ -211,3 +205,13 @@ def create_app() -> FastAPI:
         return event.get("job") or {"id": job_id, "status": event["status"]}
 
     return app
+
+
+def _floor_routes(app: FastAPI, bare: Bare) -> None:
+    @app.post("/floor/jobs", status_code=202)
+    def floor_create(body: JobBody, authorization: str | None = Header(None)) -> dict[str, Any]:
+        return bare.floor_create(authorization, body)
+
+    @app.get("/floor/jobs/{job_id}")
+    def floor_read(job_id: str, authorization: str | None = Header(None)) -> dict[str, Any]:
+        return bare.floor_read("GET", authorization, job_id)

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from shared.media.probe import probe
 from tests.providers.local_support import (
     generate,
     image_input,
 )
-from shared.media.probe import probe
 from workers.providers.base import GenerationFailed
 
 # text_to_image -----------------------------------------------------------------------------------
