@@ -86,10 +86,14 @@ class Bare:
         self.celery = producer()
         self.waiters: dict[str, list[asyncio.Future[dict[str, Any]]]] = {}
 
-    def insert(self, body: JobBody) -> dict[str, Any]:
+    def row(self, body: JobBody) -> dict[str, Any]:
+        """A new queued job row, a copy of the template's."""
         now = datetime.now(UTC)
-        row = {**self.template, "id": f"job_{secrets.token_hex(12)}", "status": "queued", "prompt": body.prompt,
-               "created_at": now, "updated_at": now, "started_at": None}
+        return {**self.template, "id": f"job_{secrets.token_hex(12)}", "status": "queued", "prompt": body.prompt,
+                "created_at": now, "updated_at": now, "started_at": None}
+
+    def insert(self, body: JobBody) -> dict[str, Any]:
+        row = self.row(body)
         with self.engine.begin() as conn:
             conn.execute(self.jobs.insert().values(row))
         return {"id": row["id"], "object": "job", "status": "queued", "mode": body.mode}
@@ -118,18 +122,16 @@ class Bare:
             raise HTTPException(404)
         return dict(job._mapping)
 
-    def floor_read(self, method: str, authorization: str | None, job_id: str) -> dict[str, Any]:
+    def floor_read(self, authorization: str | None, job_id: str) -> dict[str, Any]:
         with self.engine.begin() as conn:
             account_id, key_id = self.key(conn, authorization)
             _limit(key_id)
             view = self.job(conn, account_id, job_id)
-        access_log.info("%s %s %d", method, "/floor/jobs/{job_id}", 200)
+        access_log.info("%s %s %d", "GET", "/floor/jobs/{job_id}", 200)
         return view
 
     def floor_create(self, authorization: str | None, body: JobBody) -> dict[str, Any]:
-        now = datetime.now(UTC)
-        row = {**self.template, "id": f"job_{secrets.token_hex(12)}", "status": "queued", "prompt": body.prompt,
-               "created_at": now, "updated_at": now, "started_at": None}
+        row = self.row(body)
         with self.engine.begin() as conn:
             account_id, key_id = self.key(conn, authorization)
             _limit(key_id)
@@ -214,4 +216,4 @@ def _floor_routes(app: FastAPI, bare: Bare) -> None:
 
     @app.get("/floor/jobs/{job_id}")
     def floor_read(job_id: str, authorization: str | None = Header(None)) -> dict[str, Any]:
-        return bare.floor_read("GET", authorization, job_id)
+        return bare.floor_read(authorization, job_id)
