@@ -46,6 +46,7 @@ def _seconds(start: Any, end: Any) -> float | None:
 
 
 def job_created(mode: str, provider: str, estimated_credits: int) -> None:
+    """Count a committed new job and its hold."""
     JOBS.labels(mode, provider, "queued").inc()
     CREDITS_HELD.labels(mode).inc(estimated_credits)
 
@@ -53,11 +54,8 @@ def job_created(mode: str, provider: str, estimated_credits: int) -> None:
 def job_transition(view: dict[str, Any]) -> None:
     """Count a committed job transition from its public view (no database read)."""
     mode, status = view["mode"], view["status"]
-    if status == "queued" and view.get("attempts"):
-        return  # republished by the sweeper: neither a new job nor a new hold
     if status == "queued":
-        job_created(mode, view.get("provider") or "", view.get("estimated_credits") or 0)
-        return
+        return  # requeued by the sweeper: neither a new job nor a new hold (a new job: ``job_created``)
     JOBS.labels(mode, view.get("provider") or "", status).inc()
     if status == "running":
         wait = _seconds(view.get("created_at"), view.get("started_at"))

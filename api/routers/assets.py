@@ -94,7 +94,7 @@ def content_owner(request: Request, asset_id: str, expires: int | None = None,
                   signature: Annotated[str | None, Query(max_length=128)] = None) -> str | None:
     """The account allowed to read: the caller's, or None for a valid signed URL (the short-lived
     links handed to upstream providers, which cannot send our API key). The OpenAPI document
-    lists the credentials (``api.openapi.AUTHENTICATES``)."""
+    lists the credentials (``api.openapi._declare_credentials``)."""
     if expires is not None and signature is not None:
         if not signed.verify_asset(get_settings(), asset_id, expires, signature):
             raise Unauthenticated("The signed URL is invalid or has expired.")
