@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event
+
 from shared.accounts import create_account, create_key
 from shared.credits.ledger import grant
-from shared.db.session import session_scope
+from shared.db.session import get_engine, session_scope
 
 
 @dataclass(frozen=True)
@@ -66,3 +71,26 @@ def set_sync_wait(seconds: str | None) -> None:
     else:
         os.environ["ATELIER_SYNC_WAIT_SECONDS"] = seconds
     reset_settings()
+
+
+@contextmanager
+def sql_sent(keep: Callable[[Any], bool]) -> Iterator[list[str]]:
+    """The SQL statements the engine sends meanwhile (whitespace collapsed) for which
+    ``keep(parameters)`` holds, called in the sending thread."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if keep(parameters):
+            seen.append(" ".join(statement.split()))
+
+    event.listen(get_engine(), "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(get_engine(), "before_cursor_execute", record)
+
+
+def sql_sent_here() -> AbstractContextManager[list[str]]:
+    """``sql_sent``: what this thread sends."""
+    me = threading.get_ident()
+    return sql_sent(lambda _parameters: threading.get_ident() == me)

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import httpx
 import pytest
-from sqlalchemy import event
 
 from api import waiting
-from shared.db.session import get_engine, session_scope
+from shared.db.session import session_scope
 from shared.jobs import service
 from tests.ops.test_metrics import scrape, value
+from tests.support import sql_sent
 
 
 def running_job(account_id: str) -> str:
@@ -46,22 +45,12 @@ def progress(job_id: str, percent: int) -> None:
         assert service.report_progress(session, job_id, percent)
 
 
-@contextmanager
-def statements_about(job_id: str) -> Iterator[list[str]]:
+def statements_about(job_id: str) -> AbstractContextManager[list[str]]:
     """Every SQL statement with ``job_id`` among its parameters that the server (any other thread
     than the test's) runs meanwhile."""
-    seen: list[str] = []
     test = threading.get_ident()
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
-        if threading.get_ident() != test and isinstance(parameters, dict) and job_id in parameters.values():
-            seen.append(" ".join(statement.split()))
-
-    event.listen(get_engine(), "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(get_engine(), "before_cursor_execute", record)
+    return sql_sent(lambda parameters: threading.get_ident() != test and isinstance(parameters, dict)
+                    and job_id in parameters.values())
 
 
 def poll_in_background(url: str, headers: dict[str, str], count: int) -> tuple[list[threading.Thread],

@@ -10,8 +10,7 @@ from shared.credits import ledger
 from shared.db.models import ApiKey, LedgerEntry
 from shared.db.session import session_scope
 from shared.errors import DailyLimitReached, InsufficientCredits
-from tests.support import ledger_sum
-from tests.workers.test_round_trips import statements
+from tests.support import ledger_sum, sql_sent_here
 
 
 def _key_id(account_id: str) -> str:
@@ -33,7 +32,7 @@ def test_a_hold_writes_its_ledger_row_in_the_same_statement(make_account, with_k
     with session_scope() as session:
         before = ledger.available(session, caller.account_id)
 
-    with session_scope() as session, statements() as sent:
+    with session_scope() as session, sql_sent_here() as sent:
         capacity = ledger.hold(session, caller.account_id, "job_hold_test", 3, breakdown, api_key_id=key_id)
 
     assert capacity == before - 3

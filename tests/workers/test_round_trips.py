@@ -3,36 +3,14 @@ returns the claimed row, the completion reads neither the job's results nor the 
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from api.deps import get_catalog
 from shared.db.models import Asset, Job
-from shared.db.session import get_engine, session_scope
+from shared.db.session import session_scope
 from shared.ids import new_id
 from shared.jobs import events, execution, modes, service
 from shared.settings import get_settings
 from shared.views import job_view
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """The SQL this thread sends meanwhile, whitespace collapsed."""
-    seen: list[str] = []
-    me = threading.get_ident()
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
-        if threading.get_ident() == me:
-            seen.append(" ".join(statement.split()))
-
-    event.listen(get_engine(), "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(get_engine(), "before_cursor_execute", record)
+from tests.support import sql_sent_here
 
 
 def image(account_id: str, job_id: str | None = None, source: str = "upload") -> Asset:
@@ -53,7 +31,7 @@ def test_a_claim_is_one_statement_returning_the_job(make_account):
     caller = make_account(credits=5)
     job_id = queued(caller.account_id, {"mode": "text_to_image", "prompt": "a kite"})
 
-    with statements() as sent:
+    with sql_sent_here() as sent:
         claimed = execution.claim(job_id)
 
     assert claimed is not None and (claimed.attempt, claimed.prompt, claimed.inputs) == (1, "a kite", ())
@@ -68,7 +46,7 @@ def test_a_claim_reads_the_inputs_with_their_roles_in_one_statement(make_account
     job_id = queued(caller.account_id, {"mode": "image_to_image", "prompt": "as ink",
                                         "input_image_asset_id": source.id})
 
-    with statements() as sent:
+    with sql_sent_here() as sent:
         claimed = execution.claim(job_id)
 
     assert claimed is not None and [(ref.role, ref.asset.id) for ref in claimed.inputs] == [("image", source.id)]
@@ -88,7 +66,7 @@ def test_completion_reads_neither_the_results_nor_the_job_again(make_account, mo
     assert claimed is not None
     result = image(caller.account_id, job_id, source="generated")
 
-    with statements() as sent:
+    with sql_sent_here() as sent:
         assert execution.complete(claimed, [result])
 
     reads = [s for s in sent if s.startswith("SELECT")]
