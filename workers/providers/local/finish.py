@@ -4,13 +4,13 @@ change to the mask's transparent pixels."""
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageEnhance, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageEnhance, ImageOps
 
 from ..base import GenerationFailed
+from .inputs import decoding
 
 #: Render resolution relative to the requested size: ``low`` renders at half size and is
 #: resampled up (softer, ~3× faster); ``hd`` renders at 1.5× and is resampled down (finer edges).
@@ -18,7 +18,6 @@ RENDER_SCALE = {"low": 0.5, "standard": 1.0, "hd": 1.5}
 UPSCALE = {"2x": 2, "4x": 4}
 #: (saturation, contrast) factors per style: ``vivid`` is bolder, ``natural`` subdued.
 STYLES = {"vivid": (1.45, 1.18), "natural": (0.72, 0.9)}
-_MAX_MASK_PIXELS = 60_000_000
 
 
 class InvalidInput(GenerationFailed):
@@ -54,20 +53,12 @@ class Finish:
 def load_mask(path: Path, size: tuple[int, int]) -> Image.Image:
     """The mask as an ``L`` image of ``size``: 255 where the image may change (transparent in the
     mask), 0 where it must stay as it is (opaque), partial alpha in between."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            mask: Image.Image = Image.open(path)
-            if mask.width * mask.height > _MAX_MASK_PIXELS:
-                raise InvalidInput("the mask is too large")
-            mask = ImageOps.exif_transpose(mask)
-            if mask.mode not in ("RGBA", "LA", "PA") and "transparency" not in mask.info:
-                raise InvalidInput("the mask has no transparency: its transparent pixels mark where to edit "
-                                   "(send a PNG with an alpha channel)")
-            alpha = mask.convert("RGBA").getchannel("A")
-    except (OSError, UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning,
-            SyntaxError, ValueError) as exc:
-        raise InvalidInput(f"the mask could not be decoded: {exc}") from exc
+    with decoding(path, "mask", InvalidInput) as mask:
+        mask = ImageOps.exif_transpose(mask)
+        if mask.mode not in ("RGBA", "LA", "PA") and "transparency" not in mask.info:
+            raise InvalidInput("the mask has no transparency: its transparent pixels mark where to edit "
+                               "(send a PNG with an alpha channel)")
+        alpha = mask.convert("RGBA").getchannel("A")
     change = ImageOps.invert(alpha)
     return change if change.size == size else change.resize(size, Image.Resampling.BILINEAR)
 
