@@ -101,7 +101,8 @@ def _task_log_context(task_id: str | None = None, task: Any = None, args: Any = 
     ids = dict(carried) if isinstance(carried, dict) else {}
     if task is not None and task.name in JOB_TASKS and args:
         ids["job_id"] = str(args[0])
-    logs.enter(**ids, task_id=task_id)
+    # This task's own id, not the sending task's (a task sent from a task carries its sender's).
+    logs.enter(**{**ids, "task_id": task_id})
     if task is not None:
         logging.getLogger("atelier.tasks").info("task %s started", task.name, extra={"task": task.name})
 

@@ -35,6 +35,20 @@ def test_ids_travel_from_the_api_into_the_worker(client, celery_worker, make_acc
     assert record.task_id and record.task_id != record.request_id
 
 
+def test_a_task_sent_from_a_task_logs_with_its_own_task_id(stack_env):
+    from types import SimpleNamespace
+
+    from workers.celery_app import _task_log_context
+
+    carried = {"request_id": "r1", "task_id": "sender"}  # what a task sent from another task carries
+    task = SimpleNamespace(name="jobs.poll", request=SimpleNamespace(**{logs.HEADER: carried}))
+    try:
+        _task_log_context(task_id="own", task=task, args=["job_1"])
+        assert logs.current() == {"request_id": "r1", "task_id": "own", "job_id": "job_1"}
+    finally:
+        logs.enter()
+
+
 def test_json_and_text_formats():
     with logs.scope(request_id="r1", account_id="acc_1"):
         logs.bind(job_id="job_1")
