@@ -360,8 +360,11 @@ def test_models_have_one_local_default_per_mode_priced_per_contract(client, make
       "audio_asset_id": "ast_y"}, "voice_text"),
 ])
 def test_out_of_range_requests_are_400(client, make_account, body, field):
-    caller = make_account()
-    response = submit(client, caller, **body)
+    refused_naming(submit(client, make_account(), **body), field)
+
+
+def refused_naming(response, field: str) -> None:
+    """A 400 VALIDATION_ERROR that names ``field`` among its errors."""
     assert response.status_code == 400, response.text
     error = response.json()["error"]
     assert error["code"] == "VALIDATION_ERROR"

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.test_modes import breakdown, download, only_result, probe_video, run_job, submit, upload
+from tests.api.test_modes import (
+    breakdown,
+    download,
+    only_result,
+    probe_video,
+    refused_naming,
+    run_job,
+    submit,
+    upload,
+)
 from tests.media_samples import mp4_bytes, png_bytes, wav_bytes
 from tests.support import ledger_sum
 
@@ -130,9 +139,4 @@ def test_video_to_video_input_must_be_a_video(client, make_account):
     ({"mode": "image_to_video", "input_image_asset_id": "ast_x", "negative_prompt": "trees"}, "negative_prompt"),
 ])
 def test_bad_video_parameters_are_400_naming_the_field(client, make_account, body, field):
-    caller = make_account()
-    response = submit(client, caller, **body)
-    assert response.status_code == 400, response.text
-    error = response.json()["error"]
-    assert error["code"] == "VALIDATION_ERROR"
-    assert field in {e["field"] for e in error["details"]["errors"]}
+    refused_naming(submit(client, make_account(), **body), field)
